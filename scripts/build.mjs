@@ -1,0 +1,94 @@
+// Builds the bundles in dist/ with esbuild: one entry per row of ENTRIES, each built only when its
+// source file exists (the server and extension land later). `node scripts/build.mjs --watch`
+// rebuilds on change.
+
+import { chmodSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// Native or host-provided modules that must never be bundled.
+const ALWAYS_EXTERNAL = ['onnxruntime-node'];
+
+/** One row per bundle: source, output, extra externals, whether it is an executable script. */
+const ENTRIES = [
+  { in: 'src/cli/main.ts', out: 'dist/cli.js', external: [], executable: true },
+  { in: 'src/server/main.ts', out: 'dist/server.js', external: [], executable: false },
+  { in: 'src/extension/main.ts', out: 'dist/extension.js', external: ['vscode'], executable: false },
+];
+
+const watch = process.argv.includes('--watch');
+
+/** Makes an executable output runnable after every (re)build. */
+function chmodPlugin(outfile) {
+  return {
+    name: 'chmod-executable',
+    setup(build) {
+      build.onEnd((result) => {
+        if (result.errors.length === 0 && existsSync(outfile)) chmodSync(outfile, 0o755);
+      });
+    },
+  };
+}
+
+/** Prints a one-line status per rebuild in watch mode (esbuild itself is quiet there). */
+function watchLogPlugin(label) {
+  return {
+    name: 'watch-log',
+    setup(build) {
+      build.onEnd((result) => {
+        const status = result.errors.length ? `${result.errors.length} error(s)` : 'ok';
+        console.log(`[build] ${label}: ${status}`);
+      });
+    },
+  };
+}
+
+function optionsFor(entry) {
+  const outfile = join(root, entry.out);
+  const plugins = [];
+  if (entry.executable) plugins.push(chmodPlugin(outfile));
+  if (watch) plugins.push(watchLogPlugin(entry.out));
+  return {
+    absWorkingDir: root,
+    entryPoints: [join(root, entry.in)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: true,
+    external: [...ALWAYS_EXTERNAL, ...entry.external],
+    banner: entry.executable ? { js: '#!/usr/bin/env node' } : undefined,
+    logLevel: 'warning',
+    plugins,
+  };
+}
+
+const present = ENTRIES.filter((e) => existsSync(join(root, e.in)));
+for (const e of ENTRIES) {
+  if (!present.includes(e)) console.log(`[build] skip ${e.out}: ${e.in} does not exist yet`);
+}
+if (present.length === 0) {
+  console.error('[build] nothing to build: none of the entry sources exist');
+  process.exit(1);
+}
+
+if (watch) {
+  for (const e of present) {
+    const ctx = await esbuild.context(optionsFor(e));
+    await ctx.watch();
+  }
+  console.log('[build] watching for changes (Ctrl+C to stop)');
+} else {
+  const t0 = Date.now();
+  try {
+    await Promise.all(present.map((e) => esbuild.build(optionsFor(e))));
+  } catch {
+    // esbuild has already printed the errors with file:line.
+    process.exit(1);
+  }
+  console.log(`[build] ${present.map((e) => e.out).join(', ')} in ${Date.now() - t0} ms`);
+}

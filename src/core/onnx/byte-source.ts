@@ -1,0 +1,76 @@
+// Where a model's bytes come from. A file is read lazily with positioned reads, so decoding a
+// 100 MB model touches only its metadata; an in-memory buffer hands out zero-copy views.
+
+import * as fs from 'node:fs';
+import { ModelError } from '../errors';
+
+export interface ByteSource {
+  /** Path shown in messages and recorded in byte ranges. */
+  readonly path: string;
+  readonly size: number;
+  /** Bytes [offset, offset+length). Views of the buffer for in-memory sources, fresh for files. */
+  read(offset: number, length: number): Uint8Array;
+  close(): void;
+}
+
+export class BufferSource implements ByteSource {
+  readonly size: number;
+  constructor(readonly path: string, private readonly bytes: Uint8Array) {
+    this.size = bytes.length;
+  }
+  read(offset: number, length: number): Uint8Array {
+    return this.bytes.subarray(offset, offset + length);
+  }
+  close(): void {}
+}
+
+export class FileSource implements ByteSource {
+  private fd: number | undefined;
+  private constructor(readonly path: string, fd: number, readonly size: number) {
+    this.fd = fd;
+  }
+
+  /** Opens a regular file, turning the usual failures into one-line user errors. */
+  static open(path: string, what = 'model'): FileSource {
+    let fd: number;
+    try {
+      fd = fs.openSync(path, 'r');
+    } catch (err) {
+      throw openError(err, path, what);
+    }
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) {
+      fs.closeSync(fd);
+      throw new ModelError(`not a regular file`, path, `Give the path of a ${what} file.`);
+    }
+    return new FileSource(path, fd, stat.size);
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    if (this.fd === undefined) throw new Error(`read from closed file ${this.path}`);
+    const out = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const n = fs.readSync(this.fd, out, done, length - done, offset + done);
+      if (n === 0) throw new ModelError(`file shrank while reading (wanted ${length} bytes at ${offset})`, this.path, 'Check that nothing else is writing the file.');
+      done += n;
+    }
+    return out;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+function openError(err: unknown, path: string, what: string): ModelError {
+  const code = (err as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT': return new ModelError('no such file', path, `Check the path of the ${what}.`);
+    case 'EACCES':
+    case 'EPERM': return new ModelError('permission denied', path, 'Make the file readable by this user.');
+    case 'EISDIR': return new ModelError('is a directory', path, `Give the path of a ${what} file, not a folder.`);
+    default: return new ModelError(`cannot open (${code ?? String(err)})`, path, `Check the path of the ${what}.`);
+  }
+}

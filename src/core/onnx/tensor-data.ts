@@ -1,0 +1,168 @@
+// Reading a tensor's values on demand, whatever its storage: raw_data, typed repeated fields,
+// external files or inline Constant values. Everything is first brought to raw_data layout
+// (little-endian, sub-byte types packed) and typed views are made from that.
+
+import * as fs from 'node:fs';
+import { ModelError } from '../errors';
+import type { ByteSource } from './byte-source';
+import { DataType, dataTypeInfo, dataTypeName, rawByteLength } from './dtypes';
+import type { ByteRange, Int64, Tensor } from './model';
+import { ProtoCursor } from './wire';
+import { BufferSource } from './byte-source';
+
+export function elementCount(dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) n *= d;
+  return n;
+}
+
+/** Reads tensor payloads of one model; owns the file handles of its external data files. */
+export class TensorReader {
+  private readonly externalFds = new Map<string, number>();
+
+  constructor(private readonly modelSource: ByteSource) {}
+
+  /** The tensor's bytes in raw_data layout (a view of the file when the model is held in memory). */
+  raw(t: Tensor): Uint8Array {
+    const s = t.storage;
+    const count = elementCount(t.dims);
+    switch (s.kind) {
+      case 'raw': return this.readRange(s.range);
+      case 'external': return this.readRange(s.range);
+      case 'typed': return this.typedToRaw(t, s.field, s.packed, s.loose, count);
+      case 'inline': return this.typedToRaw(t, t.dataType === DataType.FLOAT ? 'float_data' : 'int64_data', [], s.values as Int64[], count);
+      case 'strings': throw new ModelError(`tensor "${t.name}" holds strings`, this.modelSource.path, 'Only numeric tensors have raw bytes.');
+      case 'empty': return new Uint8Array(rawByteLength(t.dataType, 0) ?? 0);
+    }
+  }
+
+  /** Values as float32 (FLOAT, DOUBLE, FLOAT16, BFLOAT16 and the integer types). */
+  float32(t: Tensor): Float32Array {
+    const raw = this.raw(t);
+    const n = elementCount(t.dims);
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    this.checkLength(t, raw, n);
+    const out = new Float32Array(n);
+    switch (t.dataType) {
+      case DataType.FLOAT: for (let i = 0; i < n; i++) out[i] = dv.getFloat32(i * 4, true); break;
+      case DataType.DOUBLE: for (let i = 0; i < n; i++) out[i] = dv.getFloat64(i * 8, true); break;
+      case DataType.FLOAT16: for (let i = 0; i < n; i++) out[i] = halfToFloat(dv.getUint16(i * 2, true)); break;
+      case DataType.BFLOAT16: for (let i = 0; i < n; i++) out[i] = bf16ToFloat(dv.getUint16(i * 2, true)); break;
+      default: {
+        const ints = this.int64(t);
+        for (let i = 0; i < n; i++) out[i] = Number(ints[i]);
+      }
+    }
+    return out;
+  }
+
+  /** Values of an integer or bool tensor (shape constants, axes, pads). */
+  int64(t: Tensor): Int64[] {
+    const raw = this.raw(t);
+    const n = elementCount(t.dims);
+    this.checkLength(t, raw, n);
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const out: Int64[] = new Array(n);
+    const read: ((i: number) => Int64) | undefined = ({
+      [DataType.INT64]: (i: number) => exact(dv.getBigInt64(i * 8, true)),
+      [DataType.UINT64]: (i: number) => exact(dv.getBigUint64(i * 8, true)),
+      [DataType.INT32]: (i: number) => dv.getInt32(i * 4, true),
+      [DataType.UINT32]: (i: number) => dv.getUint32(i * 4, true),
+      [DataType.INT16]: (i: number) => dv.getInt16(i * 2, true),
+      [DataType.UINT16]: (i: number) => dv.getUint16(i * 2, true),
+      [DataType.INT8]: (i: number) => dv.getInt8(i),
+      [DataType.UINT8]: (i: number) => dv.getUint8(i),
+      [DataType.BOOL]: (i: number) => dv.getUint8(i),
+    } as Record<number, (i: number) => Int64>)[t.dataType];
+    if (!read) throw new ModelError(`tensor "${t.name}" is ${dataTypeName(t.dataType)}, not an integer type`, this.modelSource.path, 'Expected integer values here.');
+    for (let i = 0; i < n; i++) out[i] = read(i);
+    return out;
+  }
+
+  close(): void {
+    for (const fd of this.externalFds.values()) fs.closeSync(fd);
+    this.externalFds.clear();
+  }
+
+  private readRange(r: ByteRange): Uint8Array {
+    if (r.file === this.modelSource.path) return this.modelSource.read(r.offset, r.length);
+    let fd = this.externalFds.get(r.file);
+    if (fd === undefined) {
+      fd = fs.openSync(r.file, 'r');
+      this.externalFds.set(r.file, fd);
+    }
+    const out = Buffer.allocUnsafe(r.length);
+    const n = fs.readSync(fd, out, 0, r.length, r.offset);
+    if (n !== r.length) throw new ModelError(`external data ${r.file} ended early`, this.modelSource.path, 'Copy the external data file again.');
+    return out;
+  }
+
+  private checkLength(t: Tensor, raw: Uint8Array, n: number): void {
+    const want = rawByteLength(t.dataType, n);
+    if (want !== undefined && raw.length < want) {
+      throw new ModelError(`tensor "${t.name}" has ${raw.length} bytes of data, its shape [${t.dims.join(',')}] needs ${want}`,
+        this.modelSource.path, 'The model is damaged; re-export it.');
+    }
+  }
+
+  /** Converts typed repeated-field values into raw_data layout for the tensor's type. */
+  private typedToRaw(t: Tensor, field: string, packed: ByteRange[], loose: Int64[], count: number): Uint8Array {
+    const info = dataTypeInfo(t.dataType);
+    if (!info) throw new ModelError(`tensor "${t.name}" has unknown data type ${t.dataType}`, this.modelSource.path, 'This ONNX data type is newer than PruneMap knows.');
+    const values: Int64[] = [];
+    for (const r of packed) {
+      const bytes = this.readRange(r);
+      const c = ProtoCursor.over(new BufferSource(this.modelSource.path, bytes), `packed ${field}`);
+      if (field === 'float_data') while (!c.done) values.push(c.float32());
+      else if (field === 'double_data') while (!c.done) values.push(c.float64());
+      else while (!c.done) values.push(c.int64());
+    }
+    values.push(...loose);
+    const outLen = rawByteLength(t.dataType, count) ?? 0;
+    const out = new Uint8Array(outLen);
+    const dv = new DataView(out.buffer);
+    const bytesPer = info.bits / 8;
+    const complex = t.dataType === 14 || t.dataType === 15;
+    const expected = info.bits < 8 ? Math.ceil(count * info.bits / 8) : complex ? count * 2 : count;
+    if (values.length < expected) {
+      throw new ModelError(`tensor "${t.name}" has ${values.length} values in ${field}, its shape needs ${expected}`, this.modelSource.path, 'The model is damaged; re-export it.');
+    }
+    for (let i = 0; i < expected; i++) {
+      const v = values[i];
+      switch (t.dataType) {
+        case DataType.FLOAT: dv.setFloat32(i * 4, Number(v), true); break;
+        case 14: dv.setFloat32(i * 4, Number(v), true); break;
+        case DataType.DOUBLE: case 15: dv.setFloat64(i * 8, Number(v), true); break;
+        case DataType.INT64: dv.setBigInt64(i * 8, BigInt(v), true); break;
+        case DataType.UINT64: dv.setBigUint64(i * 8, BigInt.asUintN(64, BigInt(v)), true); break;
+        default:
+          // int32_data/uint64_data hold one element (or, for sub-byte types, one packed byte) per value.
+          if (info.bits < 8) out[i] = Number(v) & 0xff;
+          else if (bytesPer === 4) dv.setUint32(i * 4, Number(v) >>> 0, true);
+          else if (bytesPer === 2) dv.setUint16(i * 2, Number(v) & 0xffff, true);
+          else out[i] = Number(v) & 0xff;
+      }
+    }
+    return out;
+  }
+}
+
+function exact(v: bigint): Int64 {
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : v;
+}
+
+export function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+function bf16ToFloat(b: number): number {
+  const buf = new DataView(new ArrayBuffer(4));
+  buf.setUint32(0, b << 16);
+  return buf.getFloat32(0);
+}

@@ -1,0 +1,538 @@
+// The model in ONNX's textual syntax, as onnx.printer.to_text (onnx 1.23.1) writes it and
+// onnx.parser.parse_model reads it, plus a map from each node to its line for editor annotations.
+//
+// Layout follows the C++ printer (onnx/defs/printer.cc) character for character: a `<...>` model
+// header, `name (inputs) => (outputs)`, initializers and value_info in one `<...>` line, one node per
+// line, subgraph attributes printed inline after the node's inputs with their nodes indented three
+// more columns, then model-local functions. Numbers use std::to_chars' rules (shortest form that
+// reads back exactly, fixed or scientific, whichever is shorter).
+//
+// Where this printer departs from the C++ one:
+// - Model-supplied strings never put a raw line break or other control character in the text:
+//   those are written as \n, \r, \t-free escapes (\xHH, \uHHHH). The ONNX parser has no such
+//   escapes (it reads "\n" as "n"), so such a string does not read back exactly; everything else
+//   does. Op types, domains and attribute names that are not identifiers are quoted (the C++
+//   printer writes them raw, which can break the text).
+// - With `full`, values come from the TensorReader whatever the storage: raw_data of every type
+//   (the C++ printer writes "..." for 4-bit, 2-bit and complex raw data), external data included.
+// - Without `full`, initializers show type, shape and name only (`float[64,3,7,7] conv1.weight`);
+//   attribute tensors show their values when a TensorReader is given and they are small.
+// - Function attribute defaults (`<a, b: int = 3>`) and function value_info are printed, so they
+//   read back; the C++ printer drops both. Sparse tensors, which have no syntax, print as "...".
+// - Empty-but-set proto fields (a node name "", producer_name "") look unset after decoding and
+//   are left out, as unset fields are.
+
+import { ModelError } from '../errors';
+import { DataType, dataTypeInfo } from './dtypes';
+import {
+  AttrType, type Attribute, type Dim, type FunctionDef, type Graph, type Int64, type Model, type Node,
+  type Tensor, type TypeInfo, type ValueInfo,
+} from './model';
+import type { GraphStep } from './graph-view';
+import { elementCount, type TensorReader } from './tensor-data';
+
+export interface PrintOptions {
+  /** Print every tensor value so the text parses back into the same model (needs `tensors`). */
+  readonly full?: boolean;
+  /** Reads tensor values; required with `full`, optional otherwise (small attribute tensors). */
+  readonly tensors?: TensorReader;
+}
+
+/** Where one node is printed. */
+export interface LineMapEntry {
+  /** 0-based line of the node (its first line, when subgraph attributes follow on later lines). */
+  readonly line: number;
+  /**
+   * The nested graph holding the node, as walkGraphs (graph-view.ts) spells it: per level the node
+   * index in the outer graph, the attribute name, the graph's position in it (0 for GRAPH, the list
+   * position for GRAPHS). [] for the main graph and for function bodies.
+   */
+  readonly graphPath: readonly GraphStep[];
+  /** Index of the node in its graph's node list. */
+  readonly nodeIndex: number;
+  readonly nodeName: string;
+  readonly outputs: readonly string[];
+  /** Set for nodes of model-local function `model.functions[functionIndex]`. */
+  readonly functionIndex?: number;
+}
+
+export interface PrintedModel {
+  readonly text: string;
+  /** One entry per node, in line order. */
+  readonly lines: LineMapEntry[];
+}
+
+/** Attribute tensors with at most this many elements show their values without `full`. */
+export const INLINE_TENSOR_LIMIT = 64;
+
+export function printModel(model: Model, options: PrintOptions = {}): PrintedModel {
+  if (options.full && !options.tensors) throw new Error('printModel: `full` needs a TensorReader to read tensor values');
+  const p = new Printer(model.path, options.full === true, options.tensors);
+  p.model(model);
+  return { text: p.text(), lines: p.entries };
+}
+
+const lineIndexes = new WeakMap<readonly LineMapEntry[], Map<string, number>>();
+
+function entryKey(graphPath: readonly GraphStep[], nodeIndex: number, functionIndex: number | undefined): string {
+  let key = functionIndex === undefined ? '' : String(functionIndex);
+  for (const s of graphPath) key += `\u0000${s.node}\u0001${s.attribute}\u0001${s.index}`;
+  return `${key}\u0000${nodeIndex}`;
+}
+
+/**
+ * The 0-based line of a node (graphPath and nodeIndex as in LineMapEntry; functionIndex for the
+ * nodes of a model-local function), or -1 when no such node was printed. O(1) after the first call
+ * on a given `lines` array.
+ */
+export function lineOfNode(lines: readonly LineMapEntry[], graphPath: readonly GraphStep[], nodeIndex: number,
+  functionIndex?: number): number {
+  let index = lineIndexes.get(lines);
+  if (!index) {
+    index = new Map();
+    for (const e of lines) {
+      const key = entryKey(e.graphPath, e.nodeIndex, e.functionIndex);
+      if (!index.has(key)) index.set(key, e.line); // the first, should a hostile node repeat an attribute name
+    }
+    lineIndexes.set(lines, index);
+  }
+  return index.get(entryKey(graphPath, nodeIndex, functionIndex)) ?? -1;
+}
+
+// ---------------------------------------------------------------- tokens
+
+const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const dottedIdentifier = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+// Escaped beyond the parser's \\ and \": line breaks and other controls (C0, DEL, C1), the Unicode
+// line/paragraph separators and bidi overrides, so no model string can start a line or hide text.
+// Tab is left alone: it breaks nothing and reads back exactly.
+const needsEscape = /[\\"\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const escapeChars = /[\\"\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+function escapeChar(ch: string): string {
+  switch (ch) {
+    case '\\': return '\\\\';
+    case '"': return '\\"';
+    case '\n': return '\\n';
+    case '\r': return '\\r';
+  }
+  const code = ch.charCodeAt(0);
+  return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/** A string literal as the ONNX parser reads it (see the file comment for control characters). */
+export function quoteString(s: string): string {
+  return needsEscape.test(s) ? `"${s.replace(escapeChars, escapeChar)}"` : `"${s}"`;
+}
+
+/** A name: bare when it is an identifier, quoted otherwise (printer.cc printId). */
+export function printId(s: string): string {
+  return identifier.test(s) ? s : quoteString(s);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A bytes value (attribute or tensor string) as a literal; bytes that are not UTF-8 become \xHH. */
+function quoteBytes(b: Uint8Array): string {
+  let s: string;
+  try {
+    s = utf8.decode(b);
+  } catch {
+    s = '"';
+    for (const byte of b) {
+      if (byte === 0x5c) s += '\\\\';
+      else if (byte === 0x22) s += '\\"';
+      else if (byte >= 0x20 && byte < 0x7f) s += String.fromCharCode(byte);
+      else s += `\\x${byte.toString(16).padStart(2, '0')}`;
+    }
+    return `${s}"`;
+  }
+  return quoteString(s);
+}
+
+/** Op types, domains, attribute names: raw in printer.cc; quoted here when they are not identifiers. */
+function bareOrQuoted(s: string, pattern: RegExp): string {
+  return pattern.test(s) ? s : quoteString(s);
+}
+
+// Type names by data type: the dtype table, plus types onnx 1.23.1 knows that the table lacks.
+const extraTypeNames: Record<number, string> = { 27: 'float6e2m3', 28: 'float6e3m2' };
+
+function typeName(dataType: number): string {
+  return dataTypeInfo(dataType)?.textName ?? extraTypeNames[dataType] ?? 'undefined';
+}
+
+const attrTypeNames: Record<number, string> = {
+  [AttrType.FLOAT]: 'float', [AttrType.INT]: 'int', [AttrType.STRING]: 'string', [AttrType.TENSOR]: 'tensor',
+  [AttrType.GRAPH]: 'graph', [AttrType.SPARSE_TENSOR]: 'sparse_tensor', [AttrType.TYPE_PROTO]: 'type_proto',
+  [AttrType.FLOATS]: 'floats', [AttrType.INTS]: 'ints', [AttrType.STRINGS]: 'strings', [AttrType.TENSORS]: 'tensors',
+  [AttrType.GRAPHS]: 'graphs', [AttrType.SPARSE_TENSORS]: 'sparse_tensors', [AttrType.TYPE_PROTOS]: 'type_protos',
+};
+
+// ---------------------------------------------------------------- numbers
+
+/** Shortest decimal digits (no trailing zeros) and exponent of a finite, positive double. */
+function decimal64(v: number): [string, number] {
+  return splitExponential(v.toExponential());
+}
+
+function splitExponential(s: string): [string, number] {
+  const e = s.indexOf('e');
+  let digits = s[0] + (e > 2 ? s.slice(2, e) : '');
+  let end = digits.length;
+  while (end > 1 && digits.charCodeAt(end - 1) === 48) end--;
+  digits = digits.slice(0, end);
+  return [digits, Number(s.slice(e + 1))];
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** Shortest decimal that reads back (as float32) to the float32 `v` (finite, positive). */
+function decimal32(v: number): [string, number] {
+  f32[0] = v;
+  if ((u32[0] & 0x7fffff) !== 0) {
+    // Round-to-nearest intervals are symmetric here, so "p digits read back" is monotonic in p.
+    let lo = 1, hi = 9;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (Math.fround(Number(v.toExponential(mid - 1))) === v) hi = mid;
+      else lo = mid + 1;
+    }
+    return splitExponential(v.toExponential(lo - 1));
+  }
+  // A power of two: the interval below is half as wide as the one above, so the nearest p-digit
+  // decimal may miss while one just above still reads back. Try both, shortest first (as Ryu does).
+  for (let p = 1; p < 9; p++) {
+    const near = v.toExponential(p - 1);
+    if (Math.fround(Number(near)) === v) return splitExponential(near);
+    const [digits, exp] = splitExponential(near);
+    const padded = digits.padEnd(p, '0');
+    if (Number(near) < v) {
+      let up = (BigInt(padded) + 1n).toString();
+      let upExp = exp;
+      if (up.length > p) { up = up.slice(0, p); upExp++; }
+      const candidate = `${up[0]}${p > 1 ? '.' + up.slice(1) : ''}e${upExp}`;
+      if (Math.fround(Number(candidate)) === v) return splitExponential(candidate);
+    }
+  }
+  return splitExponential(v.toExponential(8));
+}
+
+/** std::to_chars(value) for a float or double: "nan", "-inf", "1e-05", "0.1", "123456792", "1.5e+20". */
+function formatDecimal(v: number, single: boolean, negativeNaN = false): string {
+  if (v !== v) return negativeNaN ? '-nan' : 'nan';
+  if (v === Infinity) return 'inf';
+  if (v === -Infinity) return '-inf';
+  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  const sign = v < 0 ? '-' : '';
+  const a = Math.abs(v);
+  const [digits, exp] = single ? decimal32(a) : decimal64(a);
+  const absExp = Math.abs(exp);
+  const sci = `${digits[0]}${digits.length > 1 ? '.' + digits.slice(1) : ''}e${exp < 0 ? '-' : '+'}${absExp < 10 ? '0' : ''}${absExp}`;
+  let fixed: string;
+  if (exp >= digits.length - 1) fixed = BigInt(a).toString(); // an integer: to_chars prints it exactly
+  else if (exp >= 0) fixed = `${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
+  else fixed = `0.${'0'.repeat(-exp - 1)}${digits}`;
+  return sign + (sci.length < fixed.length ? sci : fixed);
+}
+
+/** A float32 as printer.cc writes it (shortest form that reads back to the same float32). */
+export function formatFloat32(v: number, negativeNaN = false): string {
+  return formatDecimal(Math.fround(v), true, negativeNaN);
+}
+
+/** A double as printer.cc writes it. */
+export function formatFloat64(v: number, negativeNaN = false): string {
+  return formatDecimal(v, false, negativeNaN);
+}
+
+function formatInt(v: Int64 | undefined): string {
+  return v === undefined ? '0' : v.toString();
+}
+
+// ---------------------------------------------------------------- the printer
+
+function indentOf(n: number): string {
+  return ' '.repeat(n);
+}
+
+function hasSubgraph(node: Node): boolean {
+  for (const a of node.attributes) if (a.g || (a.graphs && a.graphs.length > 0)) return true;
+  return false;
+}
+
+class Printer {
+  private readonly out: string[] = [];
+  private cur = '';
+  readonly entries: LineMapEntry[] = [];
+  private functionIndex: number | undefined;
+
+  constructor(private readonly path: string, private readonly full: boolean, private readonly reader: TensorReader | undefined) {}
+
+  text(): string {
+    return this.out.length ? `${this.out.join('\n')}\n${this.cur}` : this.cur;
+  }
+
+  private newline(): void {
+    this.out.push(this.cur);
+    this.cur = '';
+  }
+
+  model(m: Model): void {
+    const header = [
+      `ir_version: ${m.irVersion}`,
+      `opset_import: [${m.opsets.map((o) => `${quoteString(o.domain)} : ${o.version}`).join(', ')}]`,
+    ];
+    if (m.producerName) header.push(`producer_name: ${quoteString(m.producerName)}`);
+    if (m.producerVersion) header.push(`producer_version: ${quoteString(m.producerVersion)}`);
+    if (m.domain) header.push(`domain: ${quoteString(m.domain)}`);
+    if (m.modelVersion) header.push(`model_version: ${m.modelVersion}`);
+    if (m.docString) header.push(`doc_string: ${quoteString(m.docString)}`);
+    if (m.metadata.length) header.push(`metadata_props: [${m.metadata.map((e) => `${quoteString(e.key)}: ${quoteString(e.value)}`).join(', ')}]`);
+    this.cur = '<';
+    this.newline();
+    for (let i = 0; i < header.length; i++) {
+      this.cur = `   ${header[i]}${i < header.length - 1 ? ',' : ''}`;
+      this.newline();
+    }
+    this.cur = '>';
+    this.newline();
+    this.graph(m.graph, 3, []);
+    m.functions.forEach((fn, i) => {
+      this.newline();
+      this.functionIndex = i;
+      this.function(fn);
+    });
+    this.functionIndex = undefined;
+  }
+
+  private function(fn: FunctionDef): void {
+    for (const line of ['<', `  domain: ${quoteString(fn.domain)},`]) { this.cur = line; this.newline(); }
+    if (fn.overload) { this.cur = `  overload: ${quoteString(fn.overload)},`; this.newline(); }
+    this.cur = `  opset_import: [${fn.opsets.map((o) => `${quoteString(o.domain)} : ${o.version}`).join(',')}]`;
+    this.newline();
+    this.cur = '>';
+    this.newline();
+    this.cur = `${printId(fn.name)} `;
+    if (fn.attributeNames.length || fn.attributeDefaults.length) {
+      this.cur += '<';
+      let sep = '';
+      for (const name of fn.attributeNames) { this.cur += sep + bareOrQuoted(name, identifier); sep = ','; }
+      fn.attributeDefaults.forEach((a) => { this.cur += sep; this.attribute(a, 3, [], -1); sep = ','; });
+      this.cur += '>';
+    }
+    this.cur += `(${fn.inputs.map(printId).join(', ')}) => (${fn.outputs.map(printId).join(', ')})`;
+    if (fn.valueInfo.length) this.cur += ` <${fn.valueInfo.map((v) => this.valueInfo(v)).join(', ')}>`;
+    this.newline();
+    this.nodes(fn.nodes, 3, []);
+  }
+
+  private graph(g: Graph, indent: number, path: readonly GraphStep[]): void {
+    this.cur += `${printId(g.name)} (${g.inputs.map((v) => this.valueInfo(v)).join(', ')}) => (${g.outputs.map((v) => this.valueInfo(v)).join(', ')}) `;
+    if (g.initializers.length || g.valueInfo.length) {
+      this.newline();
+      const items: string[] = [];
+      for (const t of g.initializers) items.push(this.full ? this.tensor(t, true) : `${this.tensorType(t)} ${printId(t.name)}`);
+      for (const v of g.valueInfo) items.push(this.valueInfo(v));
+      this.cur = `${indentOf(indent)}<${items.join(', ')}>`;
+      this.newline();
+    }
+    this.nodes(g.nodes, indent, path);
+  }
+
+  /** `{`, one line per node, and the closing `}` left open on the current line. */
+  private nodes(nodes: readonly Node[], indent: number, path: readonly GraphStep[]): void {
+    this.cur += '{';
+    this.newline();
+    for (let i = 0; i < nodes.length; i++) this.node(nodes[i], indent, path, i);
+    this.cur = `${indent > 3 ? indentOf(indent - 3) : ''}}`;
+  }
+
+  private node(n: Node, indent: number, path: readonly GraphStep[], index: number): void {
+    const entry: { -readonly [K in keyof LineMapEntry]: LineMapEntry[K] } = {
+      line: this.out.length, graphPath: path, nodeIndex: index, nodeName: n.name, outputs: n.outputs,
+    };
+    if (this.functionIndex !== undefined) entry.functionIndex = this.functionIndex;
+    this.entries.push(entry);
+    let s = indentOf(indent);
+    if (n.name) s += `[${printId(n.name)}] `;
+    s += `${n.outputs.map(printId).join(', ')} = `;
+    if (n.domain) s += `${bareOrQuoted(n.domain, dottedIdentifier)}.`;
+    s += bareOrQuoted(n.opType, identifier);
+    if (n.overload) s += `:${bareOrQuoted(n.overload, identifier)}`;
+    const inputs = ` (${n.inputs.map(printId).join(', ')})`;
+    const attrs = n.attributes;
+    if (!attrs.length) {
+      this.cur = s + inputs;
+    } else if (!hasSubgraph(n)) {
+      this.cur = s;
+      this.attributeList(attrs, indent, path, index);
+      this.cur += inputs;
+    } else {
+      this.cur = s + inputs;
+      this.attributeList(attrs, indent, path, index);
+    }
+    this.newline();
+  }
+
+  private attributeList(attrs: readonly Attribute[], indent: number, path: readonly GraphStep[], nodeIndex: number): void {
+    this.cur += ' <';
+    for (let i = 0; i < attrs.length; i++) {
+      if (i) this.cur += ', ';
+      this.attribute(attrs[i], indent, path, nodeIndex);
+    }
+    this.cur += '>';
+  }
+
+  private attribute(a: Attribute, indent: number, path: readonly GraphStep[], nodeIndex: number): void {
+    const head = `${bareOrQuoted(a.name, identifier)}: ${attrTypeNames[a.type] ?? 'undefined'} = `;
+    if (a.refAttrName !== undefined) {
+      this.cur += `${head}@${printId(a.refAttrName)}`;
+      return;
+    }
+    this.cur += head;
+    switch (a.type) {
+      case AttrType.INT: this.cur += formatInt(a.i); break;
+      case AttrType.INTS: this.cur += `[${(a.ints ?? []).map(formatInt).join(', ')}]`; break;
+      case AttrType.FLOAT: this.cur += formatFloat32(a.f ?? 0); break;
+      case AttrType.FLOATS: this.cur += `[${(a.floats ?? []).map((f) => formatFloat32(f)).join(', ')}]`; break;
+      case AttrType.STRING: this.cur += quoteBytes(a.s ?? new Uint8Array(0)); break;
+      case AttrType.STRINGS: this.cur += `[${(a.strings ?? []).map(quoteBytes).join(', ')}]`; break;
+      case AttrType.TENSOR: this.cur += a.t ? this.tensor(a.t, false) : '...'; break;
+      case AttrType.TENSORS: this.cur += `[${(a.tensors ?? []).map((t) => this.tensor(t, false)).join(', ')}]`; break;
+      case AttrType.TYPE_PROTO: this.cur += a.tp ? typeText(a.tp) : ''; break;
+      case AttrType.TYPE_PROTOS: this.cur += `[${(a.typeProtos ?? []).map(typeText).join(', ')}]`; break;
+      case AttrType.GRAPH:
+        if (a.g) this.graph(a.g, indent + 3, [...path, { node: nodeIndex, attribute: a.name, index: 0 }]);
+        else this.cur += '...';
+        break;
+      case AttrType.GRAPHS: {
+        this.cur += '[';
+        (a.graphs ?? []).forEach((g, k) => {
+          if (k) this.cur += ', ';
+          this.graph(g, indent + 3, [...path, { node: nodeIndex, attribute: a.name, index: k }]);
+        });
+        this.cur += ']';
+        break;
+      }
+      default: this.cur += '...'; // sparse tensors have no textual syntax
+    }
+  }
+
+  private valueInfo(v: ValueInfo): string {
+    return `${v.type ? typeText(v.type) : ''} ${printId(v.name)}`;
+  }
+
+  private tensorType(t: Tensor): string {
+    return t.dims.length ? `${typeName(t.dataType)}[${t.dims.join(',')}]` : typeName(t.dataType);
+  }
+
+  /** A tensor as printer.cc writes it: `float[2] name = {1,2}` (initializer), `float[2] name {1,2}`. */
+  private tensor(t: Tensor, initializer: boolean): string {
+    let s = this.tensorType(t);
+    if (t.name) s += ` ${printId(t.name)}`;
+    if (initializer) s += ' = ';
+    const show = this.full || (this.reader !== undefined && !initializer && elementCount(t.dims) <= INLINE_TENSOR_LIMIT);
+    return s + (show ? this.values(t) : '...');
+  }
+
+  private values(t: Tensor): string {
+    const dt = t.dataType;
+    const info = dataTypeInfo(dt);
+    if (dt === DataType.STRING) {
+      const values = t.storage.kind === 'strings' ? t.storage.values : [];
+      return `{${values.map(quoteBytes).join(', ')}}`;
+    }
+    if (!info) return '...';
+    if (t.storage.kind === 'empty') return ' {}';
+    const reader = this.reader;
+    if (!reader) return '...';
+    const n = elementCount(t.dims);
+    const raw = reader.raw(t);
+    const need = dt === 14 || dt === 15 ? n * info.bits / 8 : Math.ceil((n * info.bits) / 8);
+    if (raw.length < need) {
+      throw new ModelError(`tensor "${t.name}" has ${raw.length} bytes of data, its shape [${t.dims.join(',')}] needs ${need}`,
+        this.path, 'The model is damaged; re-export it.');
+    }
+    return ` {${formatValues(dt, info.bits, raw, n).join(',')}}`;
+  }
+}
+
+/** Element values in raw_data layout, as printer.cc writes them (FLOAT16 etc. as bit patterns). */
+function formatValues(dt: number, bits: number, raw: Uint8Array, n: number): string[] {
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const out: string[] = [];
+  switch (dt) {
+    case DataType.FLOAT:
+      for (let i = 0; i < n; i++) out.push(float32At(dv, i * 4));
+      return out;
+    case 14: // COMPLEX64: real and imaginary parts, as float_data holds them
+      for (let i = 0; i < 2 * n; i++) out.push(float32At(dv, i * 4));
+      return out;
+    case DataType.DOUBLE:
+      for (let i = 0; i < n; i++) out.push(float64At(dv, i * 8));
+      return out;
+    case 15:
+      for (let i = 0; i < 2 * n; i++) out.push(float64At(dv, i * 8));
+      return out;
+    case DataType.INT64:
+      for (let i = 0; i < n; i++) out.push(dv.getBigInt64(i * 8, true).toString());
+      return out;
+    case DataType.UINT64:
+      for (let i = 0; i < n; i++) out.push(dv.getBigUint64(i * 8, true).toString());
+      return out;
+    case DataType.INT32:
+      for (let i = 0; i < n; i++) out.push(String(dv.getInt32(i * 4, true)));
+      return out;
+    case DataType.UINT32:
+      for (let i = 0; i < n; i++) out.push(String(dv.getUint32(i * 4, true)));
+      return out;
+    case DataType.INT16:
+      for (let i = 0; i < n; i++) out.push(String(dv.getInt16(i * 2, true)));
+      return out;
+    case DataType.UINT16: case DataType.FLOAT16: case DataType.BFLOAT16:
+      for (let i = 0; i < n; i++) out.push(String(dv.getUint16(i * 2, true)));
+      return out;
+    case DataType.INT8:
+      for (let i = 0; i < n; i++) out.push(String(dv.getInt8(i)));
+      return out;
+  }
+  // UINT8, BOOL, the FLOAT8 types (byte patterns) and the sub-byte types (packed bytes, which is
+  // how int32_data holds them too).
+  const count = bits < 8 ? Math.ceil((n * bits) / 8) : n;
+  for (let i = 0; i < count; i++) out.push(String(raw[i]));
+  return out;
+}
+
+function float32At(dv: DataView, at: number): string {
+  const v = dv.getFloat32(at, true);
+  return formatDecimal(v, true, v !== v && (dv.getUint32(at, true) >>> 31) === 1);
+}
+
+function float64At(dv: DataView, at: number): string {
+  const v = dv.getFloat64(at, true);
+  return formatDecimal(v, false, v !== v && (dv.getUint32(at + 4, true) >>> 31) === 1);
+}
+
+function dimText(d: Dim): string {
+  if (d === null) return '?';
+  return typeof d === 'number' ? String(d) : printId(d);
+}
+
+function shapeText(shape: readonly Dim[] | undefined): string {
+  if (!shape) return '[]';
+  return shape.length ? `[${shape.map(dimText).join(',')}]` : '';
+}
+
+/** A type as printer.cc writes it: `float[N,3]`, `float` (scalar), `float[]` (unknown rank), `seq(...)`. */
+export function typeText(t: TypeInfo): string {
+  switch (t.kind) {
+    case 'tensor': return typeName(t.elemType) + shapeText(t.shape);
+    case 'sparse_tensor': return `sparse_tensor(${typeName(t.elemType)}${shapeText(t.shape)})`;
+    case 'sequence': return `seq(${t.elem ? typeText(t.elem) : ''})`;
+    case 'optional': return `optional(${t.elem ? typeText(t.elem) : ''})`;
+    case 'map': return `map(${typeName(t.keyType)}, ${t.value ? typeText(t.value) : ''})`;
+    case 'unknown': return '';
+  }
+}
