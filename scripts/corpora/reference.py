@@ -179,8 +179,13 @@ class Scope:
         return self.parent.const_dims(name, seen)
 
 
+def known_symbol(d) -> int | None:
+    """A named symbolic dim counts as 1; a dim inference could not determine (unk__N) is None."""
+    return 1 if d.dim_param and not d.dim_param.startswith("unk__") else None
+
+
 def value_shapes(graph: onnx.GraphProto) -> dict:
-    """name -> dims (symbolic/unknown -> 1), or None when the shape is unknown; all graphs."""
+    """name -> dims (named symbolic -> 1, undetermined -> None), or None when unknown; all graphs."""
     shapes = {}
     for g in walk_graphs(graph):
         for vi in list(g.input) + list(g.value_info) + list(g.output):
@@ -188,7 +193,7 @@ def value_shapes(graph: onnx.GraphProto) -> dict:
             if not vi.type.HasField("tensor_type") or not tt.HasField("shape"):
                 shapes.setdefault(vi.name, None)
                 continue
-            dims = [d.dim_value if d.HasField("dim_value") else 1 for d in tt.shape.dim]
+            dims = [d.dim_value if d.HasField("dim_value") else known_symbol(d) for d in tt.shape.dim]
             if shapes.get(vi.name) is None:
                 shapes[vi.name] = dims
     return shapes
@@ -242,7 +247,7 @@ def rnn_macs_params(node, w, scope, shapes, in_shape):
     r = scope.const_dims(input_name(node, 2))
     hidden = attr_int(node, "hidden_size", r[2] if len(r) > 2 else 0)
     params = prod(w) + prod(r) + tensor_elements(input_name(node, 3), scope, shapes)
-    if in_shape is None or len(in_shape) < 3:
+    if in_shape is None or len(in_shape) < 3 or None in in_shape[:2]:
         return None, params
     seq, batch = (in_shape[1], in_shape[0]) if attr_int(node, "layout", 0) == 1 else in_shape[:2]
     macs = seq * batch * RNN_GATES[node.op_type] * hidden * (w[2] + hidden) * w[0]
@@ -263,7 +268,7 @@ def macs_params(node, w, scope, shapes, in_shape, out_shape):
         basis, k = out_shape, w[1] if attr_int(node, "transB", 0) else w[0]
     else:  # MatMul
         basis, k = out_shape, w[-2]
-    macs = None if basis is None else prod(basis) * k
+    macs = None if basis is None or None in basis else prod(basis) * k
     return macs, params
 
 
@@ -299,11 +304,61 @@ def dedupe_ids(layers: list) -> None:
             layer["id"] = f"{layer['id']}#{n}"
 
 
+def unknown_dim_values(graph: onnx.GraphProto) -> set:
+    """Main-graph values whose inferred shape has a dim that inference could not name or size."""
+    out = set()
+    for vi in list(graph.value_info) + list(graph.output):
+        dims = vi.type.tensor_type.shape.dim
+        if any(not d.HasField("dim_value") and (not d.dim_param or d.dim_param.startswith("unk__")) for d in dims):
+            out.add(vi.name)
+    return out
+
+
+def batch_only_symbols(graph: onnx.GraphProto) -> bool:
+    """True when every symbolic input dim is the leading (batch) one, so setting it to 1 is exact."""
+    inits = {t.name for t in graph.initializer}
+    for vi in graph.input:
+        if vi.name in inits:
+            continue
+        for i, d in enumerate(vi.type.tensor_type.shape.dim):
+            if not d.HasField("dim_value") and i != 0:
+                return False
+    return True
+
+
+def observed_shapes(model: onnx.ModelProto, names: list) -> dict:
+    """Shapes onnxruntime really produces (symbolic batch = 1) for values inference left unknown."""
+    import numpy as np
+    import onnxruntime as ort
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    probe.graph.output.extend([onnx.ValueInfoProto(name=n) for n in names])
+    session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    feeds = {}
+    for i in session.get_inputs():
+        shape = [d if isinstance(d, int) else 1 for d in i.shape]
+        dtype = np.float32 if "float" in i.type else np.int64
+        feeds[i.name] = rng.standard_normal(shape).astype(dtype) if dtype == np.float32 else np.zeros(shape, dtype)
+    values = session.run(names, feeds)
+    return {n: list(v.shape) for n, v in zip(names, values)}
+
+
 def compute_layers(path: Path, has_external: bool) -> list:
     model = onnx.load(str(path), load_external_data=has_external)
-    inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False)
+    # data_prop follows Shape → Gather → Concat → Reshape chains, as a reader of the graph would.
+    inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+    shapes = value_shapes(inferred.graph)
+    # Where inference still leaves dims unknown (e.g. torchvision's channel shuffle), ask
+    # onnxruntime for the real shapes, when the model's only symbolic dim is the batch.
+    unknown = sorted(unknown_dim_values(inferred.graph))
+    if unknown and batch_only_symbols(model.graph):
+        try:
+            shapes.update(observed_shapes(model, unknown))
+        except Exception as exc:  # noqa: BLE001 - keep the inferred shapes
+            print(f"[reference] {path.name}: onnxruntime could not run ({exc}); keeping inferred shapes", flush=True)
     layers = []
-    collect_layers(inferred.graph, None, value_shapes(inferred.graph), layers)
+    collect_layers(inferred.graph, None, shapes, layers)
     dedupe_ids(layers)
     return layers
 

@@ -12,7 +12,8 @@ export interface RefTensor {
 }
 export interface RefLayer {
   id: string; op: string; weight: string; weightShape: number[]; group: number; kernel: number[];
-  inputShape: number[] | null; outputShape: number[] | null; params: number; macs: number;
+  /** Dims Python's shape inference could not determine are null; so are MACs computed from them. */
+  inputShape: (number | null)[] | null; outputShape: (number | null)[] | null; params: number; macs: number | null;
 }
 export interface RefEntry {
   corpus: string; path: string; relPath: string; ok: boolean; error?: string;

@@ -95,7 +95,8 @@ function inferGraph(g: Graph, table: ShapeTable): void {
     }
     node.outputs.forEach((o, i) => table.set(o, outs[i]));
     try {
-      table.setValue(node.outputs[0], propagateValue(node, table));
+      if (node.opType === 'Split') splitValues(node, table).forEach((v, i) => table.setValue(node.outputs[i], v));
+      else table.setValue(node.outputs[0], propagateValue(node, table));
     } catch {
       // an op whose value we cannot follow stays unknown
     }
@@ -144,6 +145,16 @@ function propagateValue(node: Node, t: ShapeTable): Dim[] | undefined {
   }
 }
 
+/** Split of a 1-D value into the node's outputs (tf2onnx builds Pad's pads this way). */
+function splitValues(node: Node, t: ShapeTable): (Dim[] | undefined)[] {
+  const data = t.dims(node.inputs[0]);
+  if (!data || intAttr(node, 'axis', 0) !== 0) return [];
+  const n = node.outputs.length;
+  const sizes = intsAttr(node, 'split') ?? t.ints(node.inputs[1] ?? '') ?? Array.from({ length: n }, (_, i) => Math.ceil(data.length / n) - (i === n - 1 ? Math.ceil(data.length / n) * n - data.length : 0));
+  let at = 0;
+  return sizes.map((size) => data.slice(at, (at += size)));
+}
+
 function arith(op: string, a: Dim, b: Dim): Dim {
   if (typeof a !== 'number' || typeof b !== 'number') return null;
   switch (op) {
@@ -182,16 +193,17 @@ function inferNode(node: Node, t: ShapeTable): (Shape | undefined)[] {
   if (op === 'Gemm') return [gemm(node, x, t.get(node.inputs[1]))];
   if (op === 'MatMul') return [matmul(x, t.get(node.inputs[1]))];
   if (op === 'Flatten') return [flatten(x, intAttr(node, 'axis', 1))];
-  if (op === 'Reshape') return [reshape(x, t.dims(node.inputs[1]), intAttr(node, 'allowzero', 0))];
+  if (op === 'Reshape') return [reshape(x, t.dims(node.inputs[1]), intAttr(node, 'allowzero', 0)) ?? rankOnly(t.get(node.inputs[1]))];
   if (op === 'Transpose') return [x && (intsAttr(node, 'perm') ?? x.map((_, i) => x.length - 1 - i)).map((p) => x[p] ?? null)];
   if (op === 'Concat') return [concat(node.inputs.map((i) => t.get(i)), intAttr(node, 'axis', 0))];
   if (op === 'Shape') return [x && [shapeLength(node, x.length)]];
   if (op === 'Size') return [[]];
   if (op === 'Squeeze') return [squeeze(x, intsAttr(node, 'axes') ?? t.ints(node.inputs[1] ?? ''))];
   if (op === 'Unsqueeze') return [unsqueeze(x, intsAttr(node, 'axes') ?? t.ints(node.inputs[1] ?? ''))];
-  if (op === 'Pad') return [pad(node, x, t)];
-  if (op === 'Slice') return [slice(node, x, t)];
-  if (op === 'Resize' || op === 'Upsample') return [resize(node, x, t)];
+  // These keep the input's rank even when their parameters are computed at run time.
+  if (op === 'Pad') return [pad(node, x, t) ?? unknownDims(x)];
+  if (op === 'Slice') return [slice(node, x, t) ?? unknownDims(x)];
+  if (op === 'Resize' || op === 'Upsample') return [resize(node, x, t) ?? unknownDims(x)];
   if (reductions.has(op)) return [reduce(node, x, t)];
   if (op === 'ArgMax' || op === 'ArgMin') return [reduce(node, x, t, true)];
   if (op === 'Split') return split(node, x, t);
@@ -205,6 +217,10 @@ function inferNode(node: Node, t: ShapeTable): (Shape | undefined)[] {
   return [];
 }
 
+const unknownDims = (x: Shape | undefined): Shape | undefined => x?.map(() => null);
+/** A value of the given 1-D shape's length, all of whose dims are unknown (Reshape's target rank). */
+const rankOnly = (target: Shape | undefined): Shape | undefined =>
+  target?.length === 1 && typeof target[0] === 'number' ? Array.from({ length: target[0] }, () => null) : undefined;
 const mul = (a: Dim, b: number): Dim => (typeof a === 'number' ? a * b : null);
 
 export function broadcast(shapes: (Shape | undefined)[]): Shape | undefined {

@@ -171,52 +171,138 @@ const attrTypeNames: Record<number, string> = {
 
 // ---------------------------------------------------------------- numbers
 
-/** Shortest decimal digits (no trailing zeros) and exponent of a finite, positive double. */
-function decimal64(v: number): [string, number] {
-  return splitExponential(v.toExponential());
-}
+// A decimal is [digits, exp]: value = d0.d1d2… × 10^exp, no trailing zeros (digits "0" only for 0).
 
-function splitExponential(s: string): [string, number] {
-  const e = s.indexOf('e');
-  let digits = s[0] + (e > 2 ? s.slice(2, e) : '');
+function stripZeros(digits: string): string {
   let end = digits.length;
   while (end > 1 && digits.charCodeAt(end - 1) === 48) end--;
-  digits = digits.slice(0, end);
-  return [digits, Number(s.slice(e + 1))];
+  return end === digits.length ? digits : digits.slice(0, end);
+}
+
+/**
+ * Shortest decimal of a finite, positive double that reads back to it, the closest such, ties to
+ * even: what Number.prototype.toString computes (ECMA-262 Number::toString), re-read from its text.
+ */
+function decimal64(v: number): [string, number] {
+  const s = String(v);
+  const e = s.indexOf('e');
+  const mantissa = e < 0 ? s : s.slice(0, e);
+  let exp = e < 0 ? 0 : Number(s.slice(e + 1));
+  const dot = mantissa.indexOf('.');
+  const intPart = dot < 0 ? mantissa : mantissa.slice(0, dot);
+  const all = intPart + (dot < 0 ? '' : mantissa.slice(dot + 1));
+  let lead = 0;
+  while (lead < all.length - 1 && all.charCodeAt(lead) === 48) lead++;
+  exp += intPart.length - 1 - lead;
+  return [stripZeros(all.slice(lead)), exp];
+}
+
+/** The exact decimal value of a finite, positive double (every binary fraction has one). */
+function exactDecimal(v: number): [string, number] {
+  const dv = new DataView(new ArrayBuffer(8));
+  dv.setFloat64(0, v);
+  const hi = dv.getUint32(0), lo = dv.getUint32(4);
+  const biased = (hi >>> 20) & 0x7ff;
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  if (biased) mant |= 1n << 52n;
+  const e2 = (biased || 1) - 1075; // v = mant · 2^e2
+  if (e2 >= 0) {
+    const digits = (mant << BigInt(e2)).toString();
+    return [stripZeros(digits), digits.length - 1];
+  }
+  const digits = (mant * 5n ** BigInt(-e2)).toString(); // v = mant·5^-e2 / 10^-e2
+  return [stripZeros(digits), digits.length - 1 + e2];
+}
+
+/** The decimal rounded to p significant digits, halves to even, or (up) rounded away from zero. */
+function roundDecimal([digits, exp]: [string, number], p: number, up: boolean): [string, number] {
+  if (digits.length <= p) return [digits, exp];
+  let head = BigInt(digits.slice(0, p));
+  const rest = digits.slice(p);
+  let bump: boolean;
+  if (up) bump = true; // rest is non-zero: digits has no trailing zeros
+  else if (rest.charCodeAt(0) > 53) bump = true;
+  else if (rest.charCodeAt(0) < 53) bump = false;
+  else bump = rest.length > 1 || (head & 1n) === 1n; // exactly half: to even
+  if (bump) head += 1n;
+  let text = head.toString();
+  if (text.length > p) { text = text.slice(0, p); exp++; }
+  return [stripZeros(text), exp];
+}
+
+function readsBack32([digits, exp]: [string, number], v: number): boolean {
+  return Math.fround(Number(`${digits[0]}.${digits.slice(1)}e${exp}`)) === v;
 }
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-/** Shortest decimal that reads back (as float32) to the float32 `v` (finite, positive). */
+// Powers of ten that doubles hold exactly.
+const exactPow10: number[] = [];
+for (let i = 0, p = 1; i <= 22; i++, p *= 10) exactPow10.push(p);
+
+/**
+ * decimal32's fast path, in double arithmetic. The float32 `v` (finite, positive, not a power of
+ * two) reads back from any decimal within half a float32 ulp of it; for each digit count p the
+ * nearest p-digit decimal is round(v·10^(p-1-E)). Computed with one rounding in a 53-bit double that
+ * is exact unless the value sits within 1e-6 units of a tie or of the interval's edge: there it
+ * gives up (undefined) and the exact search decides.
+ */
+function fastDecimal32(v: number, mantissaBits: number, exponentBits: number): [string, number] | undefined {
+  let e10 = Math.floor(Math.log10(v));
+  if (e10 < -14 || e10 > 22) return undefined;
+  if (e10 >= 0 ? exactPow10[e10] > v : v * exactPow10[-e10] < 1) e10--;
+  else if (e10 + 1 >= 0 ? exactPow10[e10 + 1] <= v : v * exactPow10[-e10 - 1] >= 1) e10++;
+  const half = 2 ** ((exponentBits === 0 ? 1 : exponentBits) - 151); // half an ulp
+  const inclusive = (mantissaBits & 1) === 0; // a decimal right between two floats reads as the even one
+  let lo = 1, hi = 9, found = -1, foundK = 0;
+  while (lo <= hi) {
+    const p = (lo + hi) >> 1;
+    const k = e10 - p + 1; // the candidate is n·10^k
+    if (k < -22 || k > 22) return undefined;
+    const scaled = k <= 0 ? v * exactPow10[-k] : v / exactPow10[k];
+    const width = k <= 0 ? half * exactPow10[-k] : half / exactPow10[k];
+    const n = Math.round(scaled);
+    if (Math.abs(Math.abs(scaled - Math.trunc(scaled)) - 0.5) < 1e-6) return undefined; // a near tie
+    const dist = Math.abs(scaled - n);
+    if (Math.abs(dist - width) < 1e-6 * Math.max(1, width)) return undefined; // on the edge
+    if (dist < width || (inclusive && dist === width)) {
+      found = n;
+      foundK = k;
+      hi = p - 1;
+    } else {
+      lo = p + 1;
+    }
+  }
+  if (found < 0) return undefined;
+  const text = String(found);
+  return [stripZeros(text), foundK + text.length - 1];
+}
+
+/**
+ * Shortest decimal that reads back (as float32) to the float32 `v` (finite, positive); of those the
+ * closest, halves to even — std::to_chars's choice.
+ */
 function decimal32(v: number): [string, number] {
   f32[0] = v;
-  if ((u32[0] & 0x7fffff) !== 0) {
-    // Round-to-nearest intervals are symmetric here, so "p digits read back" is monotonic in p.
-    let lo = 1, hi = 9;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (Math.fround(Number(v.toExponential(mid - 1))) === v) hi = mid;
-      else lo = mid + 1;
-    }
-    return splitExponential(v.toExponential(lo - 1));
+  const bits = u32[0];
+  const powerOfTwo = (bits & 0x7fffff) === 0 && (bits >>> 23) > 1;
+  if (!powerOfTwo) {
+    const fast = fastDecimal32(v, bits & 0x7fffff, bits >>> 23);
+    if (fast) return fast;
   }
-  // A power of two: the interval below is half as wide as the one above, so the nearest p-digit
-  // decimal may miss while one just above still reads back. Try both, shortest first (as Ryu does).
-  for (let p = 1; p < 9; p++) {
-    const near = v.toExponential(p - 1);
-    if (Math.fround(Number(near)) === v) return splitExponential(near);
-    const [digits, exp] = splitExponential(near);
-    const padded = digits.padEnd(p, '0');
-    if (Number(near) < v) {
-      let up = (BigInt(padded) + 1n).toString();
-      let upExp = exp;
-      if (up.length > p) { up = up.slice(0, p); upExp++; }
-      const candidate = `${up[0]}${p > 1 ? '.' + up.slice(1) : ''}e${upExp}`;
-      if (Math.fround(Number(candidate)) === v) return splitExponential(candidate);
+  // Exact search. For a power of two the interval below is half as wide as the one above, so the
+  // nearest p-digit decimal may fall outside below while the next one up still reads back.
+  const exact = exactDecimal(v);
+  for (let p = 1; p <= 9; p++) {
+    const near = roundDecimal(exact, p, false);
+    if (readsBack32(near, v)) return near;
+    if (powerOfTwo) {
+      const up = roundDecimal(exact, p, true);
+      if (readsBack32(up, v)) return up;
     }
   }
-  return splitExponential(v.toExponential(8));
+  return roundDecimal(exact, 9, false);
 }
 
 /** std::to_chars(value) for a float or double: "nan", "-inf", "1e-05", "0.1", "123456792", "1.5e+20". */
