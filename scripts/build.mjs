@@ -67,10 +67,8 @@ function optionsFor(entry) {
   };
 }
 
+// Entries whose source does not exist yet (server, extension) are left out quietly.
 const present = ENTRIES.filter((e) => existsSync(join(root, e.in)));
-for (const e of ENTRIES) {
-  if (!present.includes(e)) console.log(`[build] skip ${e.out}: ${e.in} does not exist yet`);
-}
 if (present.length === 0) {
   console.error('[build] nothing to build: none of the entry sources exist');
   process.exit(1);

@@ -328,7 +328,9 @@ function product(dims: Shape): Dim {
 function flatten(x: Shape | undefined, axis: number): Shape | undefined {
   if (!x) return undefined;
   const a = axis < 0 ? axis + x.length : axis;
-  return [a === 0 ? 1 : product(x.slice(0, a)), product(x.slice(a))];
+  // A single dim keeps its symbolic name; a product of several is only known when all are numbers.
+  const merge = (dims: Shape): Dim => (dims.length === 1 ? dims[0] : product(dims));
+  return [a === 0 ? 1 : merge(x.slice(0, a)), merge(x.slice(a))];
 }
 
 function reshape(x: Shape | undefined, target: Dim[] | undefined, allowZero: number): Shape | undefined {
