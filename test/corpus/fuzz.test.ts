@@ -1,6 +1,8 @@
-// Seeded mutation fuzzing of real models, bounded for CI. Each case damages a corpus model (byte
-// flips, huge varints, truncation, duplicated ranges, splices of two models, 0xff runs, deletions)
-// and runs what `inspect` and `text` run, in-process: decode, findLayers, the text view, the
+// Seeded mutation fuzzing of real models, bounded for CI. Each case damages a corpus model, half
+// the time at the byte level (flips, huge varints, truncation, duplicated ranges, splices of two
+// models, 0xff runs, deletions), half the time as a protobuf tree (fields set to extreme values,
+// deleted, repeated, re-typed, names aliased, subtrees grafted from another model; lengths fixed
+// up, so the damage reaches past the wire decoder). It runs what `inspect` and `text` run, in-process: decode, findLayers, the text view, the
 // summary, reading tensor values. The ONLY acceptable outcomes are success or a ModelError; any
 // other exception is an engine bug and fails the test with the seed, case and mutation, and the
 // damaged bytes are saved so the case reproduces.
@@ -21,7 +23,7 @@ import { loadModelFromBytes } from '../../src/core/onnx/load';
 import type { Attribute, Model, Node, Tensor } from '../../src/core/onnx/model';
 import { elementCount } from '../../src/core/onnx/tensor-data';
 import { lineOfNode, printModel } from '../../src/core/onnx/text';
-import { biasedPosition, mutate, Rng } from '../support/hostile';
+import { biasedPosition, mutate, ProtoTree, Rng } from '../support/hostile';
 import { loadManifest } from '../support/manifest';
 
 const SEED = Number(process.env.PRUNEMAP_FUZZ_SEED ?? 0x5eed2025) >>> 0;
@@ -160,6 +162,11 @@ describe(`fuzz: mutated corpus models (seed ${SEED}, ${casesPerModel * bases.len
     if (!b) loadedBytes.set(p, (b = new Uint8Array(fs.readFileSync(p))));
     return b;
   };
+  const trees = new Map<string, ProtoTree | undefined>();
+  const treeOf = (p: string) => {
+    if (!trees.has(p)) trees.set(p, ProtoTree.parse(bytesOf(p)));
+    return trees.get(p);
+  };
 
   bases.forEach((base, modelIndex) => {
     test(`${base.key}: ${casesPerModel} mutations (seed ${SEED})`, (t) => {
@@ -186,8 +193,9 @@ describe(`fuzz: mutated corpus models (seed ${SEED}, ${casesPerModel * bases.len
       const started = Date.now();
       for (let i = only ?? 0; i < (only === undefined ? casesPerModel : only + 1); i++) {
         const rng = new Rng(caseSeed(modelIndex, i));
-        const other = bytesOf(bases[rng.int(bases.length)].path ?? base.path);
-        const m = mutate(rng, original, pick, other);
+        const otherPath = bases[rng.int(bases.length)].path ?? base.path;
+        const tree = treeOf(base.path), donor = treeOf(otherPath);
+        const m = tree && donor && rng.float() < 0.5 ? tree.mutate(rng, donor) : mutate(rng, original, pick, bytesOf(otherPath));
         const progress = { stage: '' };
         const t0 = Date.now();
         let error: unknown;

@@ -520,7 +520,7 @@ class Printer {
     if (t.name) s += ` ${printId(t.name)}`;
     if (initializer) s += ' = ';
     const show = this.full || (this.reader !== undefined && !initializer && elementCount(t.dims) <= INLINE_TENSOR_LIMIT);
-    return s + (show ? this.values(t) : '...');
+    return s + (show ? this.values(t) : ' ...');
   }
 
   private values(t: Tensor): string {
