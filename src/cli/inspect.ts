@@ -25,7 +25,8 @@ export function inspectModelFile(path: string): ModelSummary {
   try {
     const layers = findLayers(loaded.model, loaded.tensors);
     const { lines } = printModel(loaded.model, {});
-    return summarizeModel(loaded.model, layers, (graphPath, nodeIndex) => lineOfNode(lines, graphPath, nodeIndex));
+    // The line map is 0-based (as LSP counts); the CLI prints 1-based lines, as editors show them.
+    return summarizeModel(loaded.model, layers, (graphPath, nodeIndex) => lineOfNode(lines, graphPath, nodeIndex) + 1);
   } finally {
     loaded.close();
   }
