@@ -2,19 +2,24 @@
 // the time at the byte level (flips, huge varints, truncation, duplicated ranges, splices of two
 // models, 0xff runs, deletions), half the time as a protobuf tree (fields set to extreme values,
 // deleted, repeated, re-typed, names aliased, subtrees grafted from another model; lengths fixed
-// up, so the damage reaches past the wire decoder). It runs what `inspect` and `text` run, in-process: decode, findLayers, the text view, the
-// summary, reading tensor values. The ONLY acceptable outcomes are success or a ModelError; any
-// other exception is an engine bug and fails the test with the seed, case and mutation, and the
-// damaged bytes are saved so the case reproduces.
+// up, so the damage reaches past the wire decoder). It runs what `inspect` and `text` run,
+// in-process: decode, findLayers, the text view, the summary, reading tensor values.
+//
+// The ONLY acceptable outcomes are success or a ModelError. Any other exception, a case slower
+// than SLOW_CASE_MS, or a crash (heap exhaustion) is an engine bug: the test fails with the seed,
+// the case and its mutation, and saves the damaged bytes. Cases run in a child process per model
+// (with a heap cap and a per-case watchdog), so a hang or an out-of-memory crash is reported as
+// such and the remaining cases still run.
 //
 // PRUNEMAP_FUZZ_SEED=<n> picks another seed, PRUNEMAP_FUZZ_CASES=<n> the total number of cases
-// (default 3000), PRUNEMAP_FUZZ_ONLY=<model>:<case> runs a single case.
+// (default 3000), PRUNEMAP_FUZZ_ONLY=<corpus/relPath>:<case> runs a single case.
 
 import { strict as assert } from 'node:assert';
+import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { ModelError } from '../../src/core/errors';
 import { findLayers } from '../../src/core/layers';
 import { summarizeModel } from '../../src/core/model-summary';
@@ -23,7 +28,7 @@ import { loadModelFromBytes } from '../../src/core/onnx/load';
 import type { Attribute, Model, Node, Tensor } from '../../src/core/onnx/model';
 import { elementCount } from '../../src/core/onnx/tensor-data';
 import { lineOfNode, printModel } from '../../src/core/onnx/text';
-import { biasedPosition, mutate, ProtoTree, Rng } from '../support/hostile';
+import { biasedPosition, mutate, ProtoTree, Rng, type Mutation, type PositionPicker } from '../support/hostile';
 import { loadManifest } from '../support/manifest';
 
 const SEED = Number(process.env.PRUNEMAP_FUZZ_SEED ?? 0x5eed2025) >>> 0;
@@ -34,8 +39,12 @@ const MAX_READ_ELEMENTS = 1e6;
 /** `text --full` only when all tensors together are this small. */
 const MAX_FULL_TEXT_ELEMENTS = 20_000;
 const TENSORS_PER_CASE = 8;
-/** A single case slower than this is a failure too (a cheap input must not cost much). */
+/** A case slower than this is a failure (cases take milliseconds); the child is killed. */
 const SLOW_CASE_MS = 5_000;
+/** Heap of the child that runs the cases: a case that needs more is a failure. */
+const CHILD_HEAP_MB = 512;
+/** Crashed or hung children restarted per model before giving up on its remaining cases. */
+const MAX_RESTARTS = 5;
 
 /** Small real models: subgraphs (If, Loop, Scan, SequenceMap), RNNs, Constants, float_data, int64_data. */
 const BASES: { corpus: string; relPath: string }[] = [
@@ -52,8 +61,11 @@ const BASES: { corpus: string; relPath: string }[] = [
 
 /** Where damaged bytes that break the engine are saved. */
 const failureDir = path.join(os.tmpdir(), 'prunemap-fuzz-failures');
-/** The path the mutated models claim: a folder that does not exist, so external data is "missing". */
+/** The folder the mutated models claim to be in: it does not exist, so external data is "missing". */
 const fakeFolder = path.join(os.tmpdir(), 'prunemap-fuzz-no-such-folder');
+
+// ---------------------------------------------------------------------------------------------
+// Shared by the test process and the child: the models, and each case's mutation.
 
 /** Every tensor a model holds: initializers, sparse parts and attribute values, functions included. */
 function allTensors(model: Model): Tensor[] {
@@ -96,7 +108,76 @@ function structuralIntervals(model: Model, size: number): [number, number][] {
   return out;
 }
 
-/** What inspect and text do with a model; `stage` says how far it got. */
+interface Base {
+  readonly key: string;
+  readonly path: string | undefined;
+}
+
+function basesFromManifest(): { bases: Base[]; missingManifest?: string } {
+  let manifest;
+  try {
+    manifest = loadManifest();
+  } catch (err) {
+    return { bases: [], missingManifest: (err as Error).message };
+  }
+  return {
+    bases: BASES.map((b) => ({
+      key: `${b.corpus}/${b.relPath}`,
+      path: manifest.entries.find((e) => e.corpus === b.corpus && e.relPath === b.relPath)?.path,
+    })),
+  };
+}
+
+/** Lazily parsed inputs of the mutations, per model file. */
+class Inputs {
+  private readonly bytes = new Map<string, Uint8Array>();
+  private readonly trees = new Map<string, ProtoTree | undefined>();
+  private readonly pickers = new Map<string, PositionPicker>();
+  constructor(readonly bases: readonly Base[]) {}
+
+  bytesOf(p: string): Uint8Array {
+    let b = this.bytes.get(p);
+    if (!b) this.bytes.set(p, (b = new Uint8Array(fs.readFileSync(p))));
+    return b;
+  }
+
+  treeOf(p: string): ProtoTree | undefined {
+    if (!this.trees.has(p)) this.trees.set(p, ProtoTree.parse(this.bytesOf(p)));
+    return this.trees.get(p);
+  }
+
+  pickerOf(p: string): PositionPicker {
+    let pick = this.pickers.get(p);
+    if (!pick) {
+      const reference = loadModelFromBytes(fakePath(p), this.bytesOf(p));
+      pick = biasedPosition(structuralIntervals(reference.model, this.bytesOf(p).length));
+      reference.close();
+      this.pickers.set(p, pick);
+    }
+    return pick;
+  }
+
+  /** Case `index` of model `modelIndex`: the same bytes every time, in any process. */
+  mutation(modelIndex: number, index: number): Mutation {
+    const own = this.bases[modelIndex].path!;
+    const rng = new Rng(caseSeed(modelIndex, index));
+    const otherPath = this.bases[rng.int(this.bases.length)].path ?? own;
+    const tree = this.treeOf(own), donor = this.treeOf(otherPath);
+    if (tree && donor && rng.float() < 0.5) return tree.mutate(rng, donor);
+    return mutate(rng, this.bytesOf(own), this.pickerOf(own), this.bytesOf(otherPath));
+  }
+}
+
+function fakePath(modelPath: string): string {
+  return path.join(fakeFolder, path.basename(modelPath));
+}
+
+/** The seed of one case: reproducible on its own from (seed, model, case). */
+function caseSeed(model: number, index: number): number {
+  return (SEED ^ Math.imul(model + 1, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca77)) >>> 0;
+}
+
+/** What inspect and text do with a model; `progress.stage` says how far it got. */
 function exercise(bytes: Uint8Array, file: string, progress: { stage: string }): void {
   progress.stage = 'loadModelFromBytes';
   const loaded = loadModelFromBytes(file, bytes);
@@ -127,119 +208,167 @@ function exercise(bytes: Uint8Array, file: string, progress: { stage: string }):
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The child: runs cases [from, to) of one model and reports each to the test process.
+
+type ChildMessage =
+  | { type: 'ready' }
+  /** Case `index` starts; ok/modelError count the cases before it (a killed child still reports them). */
+  | { type: 'case'; index: number; ok: number; modelError: number }
+  | { type: 'fail'; index: number; stage: string; error: string; where: string }
+  | { type: 'done'; ok: number; modelError: number };
+
+function runChild(): void {
+  const { modelIndex, from, to } = JSON.parse(process.env.PRUNEMAP_FUZZ_CHILD!) as { modelIndex: number; from: number; to: number };
+  const inputs = new Inputs(basesFromManifest().bases);
+  const send = (m: ChildMessage) => process.send!(m);
+  const file = fakePath(inputs.bases[modelIndex].path!);
+  inputs.mutation(modelIndex, from); // parse the model before the watchdog starts
+  send({ type: 'ready' });
+  let ok = 0, modelError = 0;
+  for (let i = from; i < to; i++) {
+    send({ type: 'case', index: i, ok, modelError });
+    const m = inputs.mutation(modelIndex, i);
+    const progress = { stage: '' };
+    try {
+      exercise(m.bytes, file, progress);
+      ok++;
+    } catch (err) {
+      if (err instanceof ModelError) modelError++;
+      else {
+        const e = err as Error;
+        send({
+          type: 'fail', index: i, stage: progress.stage,
+          error: `${e?.name ?? typeof err}: ${e?.message ?? String(err)}`,
+          where: e?.stack?.split('\n').find((l) => l.includes('/src/'))?.trim() ?? '',
+        });
+      }
+    }
+  }
+  send({ type: 'done', ok, modelError });
+  process.disconnect();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The test process
+
 interface Failure {
-  readonly caseIndex: number;
-  readonly mutation: string;
+  readonly index: number;
   readonly stage: string;
   readonly error: string;
   readonly where: string;
-  readonly saved: string;
 }
 
-/** The seed of one case: reproducible on its own from (seed, model, case). */
-function caseSeed(model: number, index: number): number {
-  return (SEED ^ Math.imul(model + 1, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca77)) >>> 0;
+interface Batch {
+  ok: number;
+  modelError: number;
+  failures: Failure[];
+  /** Cases from here on still need a run (after a crash or hang). */
+  next: number;
 }
 
-const manifest = (() => {
-  try {
-    return loadManifest();
-  } catch {
-    return undefined;
-  }
-})();
+const tsxLoader = pathToFileURL(require.resolve('tsx')).href;
 
-const bases = BASES.map((b) => {
-  const entry = manifest?.entries.find((e) => e.corpus === b.corpus && e.relPath === b.relPath);
-  return { ...b, key: `${b.corpus}/${b.relPath}`, path: entry?.path };
-});
-const casesPerModel = Math.ceil(TOTAL_CASES / bases.length);
-
-describe(`fuzz: mutated corpus models (seed ${SEED}, ${casesPerModel * bases.length} cases)`, () => {
-  const loadedBytes = new Map<string, Uint8Array>();
-  const bytesOf = (p: string) => {
-    let b = loadedBytes.get(p);
-    if (!b) loadedBytes.set(p, (b = new Uint8Array(fs.readFileSync(p))));
-    return b;
-  };
-  const trees = new Map<string, ProtoTree | undefined>();
-  const treeOf = (p: string) => {
-    if (!trees.has(p)) trees.set(p, ProtoTree.parse(bytesOf(p)));
-    return trees.get(p);
-  };
-
-  bases.forEach((base, modelIndex) => {
-    test(`${base.key}: ${casesPerModel} mutations (seed ${SEED})`, (t) => {
-      if (!manifest) return t.skip('reference corpora not set up; run `npm run setup:reference`');
-      assert.ok(base.path, `${base.key} is not in the manifest`);
-      if (!fs.existsSync(base.path)) return t.skip(`${base.path} is missing`);
-      let only: number | undefined;
-      if (ONLY) {
-        const [key, index] = [ONLY.slice(0, ONLY.lastIndexOf(':')), Number(ONLY.slice(ONLY.lastIndexOf(':') + 1))];
-        if (!base.key.endsWith(key)) return t.skip(`PRUNEMAP_FUZZ_ONLY=${ONLY}`);
-        only = index;
+/** Runs cases [from, to) in a child; resolves when it finishes, crashes or hangs. */
+function runBatch(modelIndex: number, from: number, to: number, batch: Batch): Promise<void> {
+  return new Promise((resolve) => {
+    const child = fork(__filename, [], {
+      execArgv: ['--import', tsxLoader, `--max-old-space-size=${CHILD_HEAP_MB}`],
+      env: { ...process.env, PRUNEMAP_FUZZ_CHILD: JSON.stringify({ modelIndex, from, to }) },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-4000); });
+    let current: number | undefined;
+    let counted = { ok: 0, modelError: 0 };
+    let started = Date.now();
+    let done = false;
+    let killedFor: string | undefined;
+    const watchdog = setInterval(() => {
+      const limit = current === undefined ? 60_000 : SLOW_CASE_MS;
+      if (Date.now() - started > limit) {
+        killedFor = current === undefined ? 'the child did not start within 60 s' : `slower than ${SLOW_CASE_MS} ms (killed)`;
+        child.kill('SIGKILL');
       }
-
-      const original = bytesOf(base.path);
-      const file = path.join(fakeFolder, path.basename(base.path));
-      // The unmutated model must pass, or the failures below would not be the mutations'.
-      exercise(original, file, { stage: '' });
-      const reference = loadModelFromBytes(file, original);
-      const pick = biasedPosition(structuralIntervals(reference.model, original.length));
-      reference.close();
-
-      const failures: Failure[] = [];
-      const outcomes = { ok: 0, modelError: 0 };
-      const started = Date.now();
-      for (let i = only ?? 0; i < (only === undefined ? casesPerModel : only + 1); i++) {
-        const rng = new Rng(caseSeed(modelIndex, i));
-        const otherPath = bases[rng.int(bases.length)].path ?? base.path;
-        const tree = treeOf(base.path), donor = treeOf(otherPath);
-        const m = tree && donor && rng.float() < 0.5 ? tree.mutate(rng, donor) : mutate(rng, original, pick, bytesOf(otherPath));
-        const progress = { stage: '' };
-        const t0 = Date.now();
-        let error: unknown;
-        try {
-          exercise(m.bytes, file, progress);
-        } catch (err) {
-          error = err;
-        }
-        const ms = Date.now() - t0;
-        if (error instanceof ModelError) outcomes.modelError++;
-        else if (error === undefined && ms <= SLOW_CASE_MS) outcomes.ok++;
-        else {
-          fs.mkdirSync(failureDir, { recursive: true });
-          const saved = path.join(failureDir, `${SEED}-${base.key.replace(/[^\w.-]+/g, '_')}-${i}.onnx`);
-          fs.writeFileSync(saved, m.bytes);
-          const e = error as Error | undefined;
-          failures.push({
-            caseIndex: i,
-            mutation: m.description,
-            stage: progress.stage,
-            error: e ? `${e.name ?? typeof e}: ${e.message ?? String(e)}` : `slow: ${ms} ms`,
-            where: e?.stack?.split('\n').find((l) => l.includes('/src/'))?.trim() ?? '',
-            saved,
-          });
-        }
+    }, 250);
+    child.on('message', (m: ChildMessage) => {
+      switch (m.type) {
+        case 'ready': started = Date.now(); break;
+        case 'case': current = m.index; counted = m; batch.next = m.index + 1; started = Date.now(); break;
+        case 'fail': batch.failures.push(m); break;
+        case 'done': counted = m; batch.next = to; done = true; break;
       }
-      const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      t.diagnostic(`${base.key}: ${outcomes.ok} accepted, ${outcomes.modelError} ModelError, ${failures.length} failures in ${seconds} s`);
+    });
+    child.on('exit', (code, signal) => {
+      clearInterval(watchdog);
+      batch.ok += counted.ok;
+      batch.modelError += counted.modelError;
+      if (!done) {
+        const oom = /heap out of memory|Allocation failed/i.test(stderr);
+        const why = killedFor ?? (oom ? `crashed: JavaScript heap out of memory (${CHILD_HEAP_MB} MB)` : `crashed: exit ${code} ${signal ?? ''} ${stderr.split('\n').filter(Boolean).slice(-3).join(' / ')}`);
+        if (current === undefined) batch.failures.push({ index: from, stage: 'startup', error: why, where: '' });
+        else batch.failures.push({ index: current, stage: '(child killed)', error: why, where: '' });
+        if (current === undefined) batch.next = to; // a child that cannot start will not start next time either
+      }
+      resolve();
+    });
+  });
+}
 
-      if (failures.length) {
-        // One line per distinct bug (stage + error + source frame), with every reproducer's count.
+async function main(): Promise<void> {
+  const { describe, test } = await import('node:test');
+  const { bases, missingManifest } = basesFromManifest();
+  const casesPerModel = Math.ceil(TOTAL_CASES / BASES.length);
+  const inputs = new Inputs(bases);
+
+  describe(`fuzz: mutated corpus models (seed ${SEED}, ${casesPerModel * BASES.length} cases)`, { concurrency: Math.max(1, os.availableParallelism()) }, () => {
+    BASES.forEach((b, modelIndex) => {
+      const key = `${b.corpus}/${b.relPath}`;
+      test(`${key}: ${casesPerModel} mutations (seed ${SEED})`, async (t) => {
+        if (missingManifest) return t.skip(`reference corpora not set up; run \`npm run setup:reference\` (${missingManifest.split(':')[0]})`);
+        const base = bases[modelIndex];
+        assert.ok(base.path, `${key} is not in the manifest`);
+        if (!fs.existsSync(base.path)) return t.skip(`${base.path} is missing`);
+        let from = 0, to = casesPerModel;
+        if (ONLY) {
+          const at = ONLY.lastIndexOf(':');
+          if (ONLY.slice(0, at) !== key) return t.skip(`PRUNEMAP_FUZZ_ONLY=${ONLY}`);
+          from = Number(ONLY.slice(at + 1));
+          to = from + 1;
+        }
+        // The unmutated model must pass, or the failures below would not be the mutations'.
+        exercise(inputs.bytesOf(base.path), fakePath(base.path), { stage: '' });
+
+        const started = Date.now();
+        const batch: Batch = { ok: 0, modelError: 0, failures: [], next: from };
+        for (let restarts = 0; batch.next < to && restarts <= MAX_RESTARTS; restarts++) await runBatch(modelIndex, batch.next, to, batch);
+        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+        t.diagnostic(`${key}: ${batch.ok} accepted, ${batch.modelError} ModelError, ${batch.failures.length} failures, in ${seconds} s`);
+        if (batch.next < to) batch.failures.push({ index: batch.next, stage: '', error: `gave up after ${MAX_RESTARTS} restarts; cases ${batch.next}..${to - 1} did not run`, where: '' });
+        if (batch.failures.length === 0) return;
+
+        // One entry per distinct bug (stage + error + source frame), with its first reproducer.
+        fs.mkdirSync(failureDir, { recursive: true });
         const distinct = new Map<string, Failure[]>();
-        for (const f of failures) {
+        for (const f of batch.failures) {
           const k = `${f.stage} | ${f.error.replace(/\d+/g, 'N')} | ${f.where.replace(/:\d+:\d+\)?$/, '')}`;
           distinct.set(k, [...(distinct.get(k) ?? []), f]);
         }
         const report = [...distinct.values()].map((group) => {
           const f = group[0];
-          return `- ${f.error}\n    stage ${f.stage}; ${f.where}\n    ${group.length} case(s); first: case ${f.caseIndex}, mutation ${f.mutation}\n` +
-            `    reproduce: PRUNEMAP_FUZZ_SEED=${SEED} PRUNEMAP_FUZZ_ONLY=${base.key}:${f.caseIndex} node --import tsx --test test/corpus/fuzz.test.ts\n` +
-            `    bytes saved to ${f.saved}`;
+          const m = inputs.mutation(modelIndex, f.index);
+          const saved = path.join(failureDir, `${SEED}-${key.replace(/[^\w.-]+/g, '_')}-${f.index}.onnx`);
+          fs.writeFileSync(saved, m.bytes);
+          return `- ${f.error}\n    stage ${f.stage}${f.where ? `; ${f.where}` : ''}\n` +
+            `    ${group.length} case(s) (${group.slice(0, 8).map((g) => g.index).join(', ')}${group.length > 8 ? ', …' : ''}); first: case ${f.index}, ${m.description}\n` +
+            `    reproduce: PRUNEMAP_FUZZ_SEED=${SEED} PRUNEMAP_FUZZ_ONLY=${key}:${f.index} node --import tsx --test test/corpus/fuzz.test.ts\n` +
+            `    bytes saved to ${saved}`;
         });
-        assert.fail(`${failures.length} of ${casesPerModel} mutations of ${base.key} threw something other than ModelError (seed ${SEED}):\n${report.join('\n')}`);
-      }
+        assert.fail(`${batch.failures.length} of ${to - from} mutations of ${key} ended in something other than success or ModelError (seed ${SEED}):\n${report.join('\n')}`);
+      });
     });
   });
-});
+}
+
+if (process.env.PRUNEMAP_FUZZ_CHILD) runChild();
+else void main();

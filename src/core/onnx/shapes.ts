@@ -8,6 +8,8 @@ import { attribute, intAttr, intsAttr, isDefaultDomain, stringAttr, type GraphSc
 import { elementCount, type TensorReader } from './tensor-data';
 
 const MAX_VALUES = 64;
+/** Ranks beyond this are not tensors of any real model; a larger 'rank' comes from a hostile file. */
+const MAX_RANK = 64;
 
 export type Shape = readonly Dim[];
 
@@ -220,7 +222,7 @@ function inferNode(node: Node, t: ShapeTable): (Shape | undefined)[] {
 const unknownDims = (x: Shape | undefined): Shape | undefined => x?.map(() => null);
 /** A value of the given 1-D shape's length, all of whose dims are unknown (Reshape's target rank). */
 const rankOnly = (target: Shape | undefined): Shape | undefined =>
-  target?.length === 1 && typeof target[0] === 'number' ? Array.from({ length: target[0] }, () => null) : undefined;
+  target?.length === 1 && typeof target[0] === 'number' && target[0] <= MAX_RANK ? Array.from({ length: target[0] }, () => null) : undefined;
 const mul = (a: Dim, b: number): Dim => (typeof a === 'number' ? a * b : null);
 
 export function broadcast(shapes: (Shape | undefined)[]): Shape | undefined {

@@ -117,16 +117,16 @@ export class TensorReader {
       else if (field === 'double_data') while (!c.done) values.push(c.float64());
       else while (!c.done) values.push(c.int64());
     }
-    values.push(...loose);
-    const outLen = rawByteLength(t.dataType, count) ?? 0;
-    const out = new Uint8Array(outLen);
-    const dv = new DataView(out.buffer);
-    const bytesPer = info.bits / 8;
+    for (const v of loose) values.push(v); // not push(...loose): a long spread overflows the stack
     const complex = t.dataType === 14 || t.dataType === 15;
     const expected = info.bits < 8 ? Math.ceil(count * info.bits / 8) : complex ? count * 2 : count;
+    // Checked before allocating: a hostile shape must not size the output buffer.
     if (values.length < expected) {
       throw new ModelError(`tensor "${t.name}" has ${values.length} values in ${field}, its shape needs ${expected}`, this.modelSource.path, 'The model is damaged; re-export it.');
     }
+    const out = new Uint8Array(rawByteLength(t.dataType, count) ?? 0);
+    const dv = new DataView(out.buffer);
+    const bytesPer = info.bits / 8;
     for (let i = 0; i < expected; i++) {
       const v = values[i];
       switch (t.dataType) {

@@ -150,6 +150,19 @@ function quoteBytes(b: Uint8Array): string {
   return quoteString(s);
 }
 
+// Words a graph name cannot be where an attribute value starts, as the parser reads a type there
+// (float, seq, …) or a float (inf, nan, and words starting so: "nan_x"); nor can it be quoted.
+const floatWords = /^(?:inf|infinity|nan)(?![A-Za-z0-9])/i;
+const typeWords = /^(?:seq|map|optional|sparse_tensor|float|u?int(?:2|4|8|16|32|64)|string|bool|float16|double|complex(?:64|128)|bfloat16|float8e4m3fn(?:uz)?|float8e5m2(?:fnuz)?|float8e8m0|float4e2m1|float6e2m3|float6e3m2)$/;
+const readsAsValue = (s: string) => floatWords.test(s) || typeWords.test(s);
+
+/** A subgraph's name as the parser can read it in an attribute (for `full`): an identifier. */
+function attributeGraphName(name: string): string {
+  if (identifier.test(name) && !readsAsValue(name)) return name;
+  const s = name.replace(/[^A-Za-z0-9_]/g, '_');
+  return /^[A-Za-z_]/.test(s) && !readsAsValue(s) ? s : `_${s}`;
+}
+
 /** Op types, domains, attribute names: raw in printer.cc; quoted here when they are not identifiers. */
 function bareOrQuoted(s: string, pattern: RegExp): string {
   return pattern.test(s) ? s : quoteString(s);
@@ -244,9 +257,9 @@ for (let i = 0, p = 1; i <= 22; i++, p *= 10) exactPow10.push(p);
 /**
  * decimal32's fast path, in double arithmetic. The float32 `v` (finite, positive, not a power of
  * two) reads back from any decimal within half a float32 ulp of it; for each digit count p the
- * nearest p-digit decimal is round(v·10^(p-1-E)). Computed with one rounding in a 53-bit double that
- * is exact unless the value sits within 1e-6 units of a tie or of the interval's edge: there it
- * gives up (undefined) and the exact search decides.
+ * nearest p-digit decimal is round(v·10^(p-1-E)). Computed in a 53-bit double with one rounding,
+ * that decides right unless the value sits within a hair (1e-14 relative) of a tie or of the
+ * interval's edge: there it gives up (undefined) and the exact search decides.
  */
 function fastDecimal32(v: number, mantissaBits: number, exponentBits: number): [string, number] | undefined {
   let e10 = Math.floor(Math.log10(v));
@@ -263,9 +276,11 @@ function fastDecimal32(v: number, mantissaBits: number, exponentBits: number): [
     const scaled = k <= 0 ? v * exactPow10[-k] : v / exactPow10[k];
     const width = k <= 0 ? half * exactPow10[-k] : half / exactPow10[k];
     const n = Math.round(scaled);
-    if (Math.abs(Math.abs(scaled - Math.trunc(scaled)) - 0.5) < 1e-6) return undefined; // a near tie
+    // scaled and width carry one rounding each (relative 2^-53), dist none more (Sterbenz).
+    const slack = (scaled + width) * 1e-14;
+    if (Math.abs(Math.abs(scaled - Math.trunc(scaled)) - 0.5) <= slack) return undefined; // a near tie
     const dist = Math.abs(scaled - n);
-    if (Math.abs(dist - width) < 1e-6 * Math.max(1, width)) return undefined; // on the edge
+    if (Math.abs(dist - width) <= slack) return undefined; // on the edge
     if (dist < width || (inclusive && dist === width)) {
       found = n;
       foundK = k;
@@ -284,15 +299,28 @@ function fastDecimal32(v: number, mantissaBits: number, exponentBits: number): [
  * closest, halves to even — std::to_chars's choice.
  */
 function decimal32(v: number): [string, number] {
+  if (v < 16777216 && Number.isInteger(v)) {
+    // Below 2^24 half an ulp is at most 0.5, and any decimal with fewer digits is 1 or more away.
+    const text = String(v);
+    return [stripZeros(text), text.length - 1];
+  }
   f32[0] = v;
   const bits = u32[0];
-  const powerOfTwo = (bits & 0x7fffff) === 0 && (bits >>> 23) > 1;
-  if (!powerOfTwo) {
-    const fast = fastDecimal32(v, bits & 0x7fffff, bits >>> 23);
-    if (fast) return fast;
-  }
-  // Exact search. For a power of two the interval below is half as wide as the one above, so the
-  // nearest p-digit decimal may fall outside below while the next one up still reads back.
+  const powerOfTwo = (bits & 0x7fffff) === 0 && bits >>> 23 > 1;
+  if (!powerOfTwo) return fastDecimal32(v, bits & 0x7fffff, bits >>> 23) ?? exactDecimal32(v, false);
+  let known = powersOfTwo.get(bits);
+  if (!known) powersOfTwo.set(bits, (known = exactDecimal32(v, true)));
+  return known;
+}
+
+/** The (at most 254) powers of two met so far, which take the slow path. */
+const powersOfTwo = new Map<number, [string, number]>();
+
+/**
+ * decimal32 by exact search. For a power of two the interval below is half as wide as the one
+ * above, so the nearest p-digit decimal may fall outside below while the next one up reads back.
+ */
+function exactDecimal32(v: number, powerOfTwo: boolean): [string, number] {
   const exact = exactDecimal(v);
   for (let p = 1; p <= 9; p++) {
     const near = roundDecimal(exact, p, false);
@@ -415,7 +443,8 @@ class Printer {
   }
 
   private graph(g: Graph, indent: number, path: readonly GraphStep[]): void {
-    this.cur += `${printId(g.name)} (${g.inputs.map((v) => this.valueInfo(v)).join(', ')}) => (${g.outputs.map((v) => this.valueInfo(v)).join(', ')}) `;
+    const name = path.length && this.full ? attributeGraphName(g.name) : printId(g.name);
+    this.cur += `${name} (${g.inputs.map((v) => this.valueInfo(v)).join(', ')}) => (${g.outputs.map((v) => this.valueInfo(v)).join(', ')}) `;
     if (g.initializers.length || g.valueInfo.length) {
       this.newline();
       const items: string[] = [];
@@ -517,7 +546,9 @@ class Printer {
   /** A tensor as printer.cc writes it: `float[2] name = {1,2}` (initializer), `float[2] name {1,2}`. */
   private tensor(t: Tensor, initializer: boolean): string {
     let s = this.tensorType(t);
-    if (t.name) s += ` ${printId(t.name)}`;
+    // The parser reads no quoted name for a tensor inside an attribute: with `full`, such a name
+    // (which means nothing to ONNX) is left out so the text still parses.
+    if (t.name && (initializer || !this.full || identifier.test(t.name))) s += ` ${printId(t.name)}`;
     if (initializer) s += ' = ';
     const show = this.full || (this.reader !== undefined && !initializer && elementCount(t.dims) <= INLINE_TENSOR_LIMIT);
     return s + (show ? this.values(t) : ' ...');
