@@ -32,18 +32,22 @@ export class FileSource implements ByteSource {
 
   /** Opens a regular file, turning the usual failures into one-line user errors. */
   static open(path: string, what = 'model'): FileSource {
-    let fd: number;
+    // stat before open: opening a FIFO or a device for reading can block forever.
+    let stat: fs.Stats;
     try {
-      fd = fs.openSync(path, 'r');
+      stat = fs.statSync(path);
     } catch (err) {
       throw openError(err, path, what);
     }
-    const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) {
-      fs.closeSync(fd);
-      throw new ModelError(`not a regular file`, path, `Give the path of a ${what} file.`);
+    if (stat.isDirectory()) throw openError(Object.assign(new Error(), { code: 'EISDIR' }), path, what);
+    if (!stat.isFile()) throw new ModelError('not a regular file (a pipe, socket or device)', path, `Give the path of a ${what} file.`);
+    let fd: number;
+    try {
+      fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    } catch (err) {
+      throw openError(err, path, what);
     }
-    return new FileSource(path, fd, stat.size);
+    return new FileSource(path, fd, fs.fstatSync(fd).size);
   }
 
   read(offset: number, length: number): Uint8Array {

@@ -60,7 +60,8 @@ export class ShapeTable {
   }
 
   set(name: string, shape: Shape | undefined): void {
-    if (name && shape && !this.shapes.has(name)) this.shapes.set(name, shape);
+    // A hostile axis can stretch an inferred shape to billions of entries: such a shape is unknown.
+    if (name && shape && shape.length <= MAX_RANK && !this.shapes.has(name)) this.shapes.set(name, shape);
   }
 
   /** Integer values of an input (Reshape's shape, Slice's starts, …) when all of them are known. */
@@ -219,6 +220,12 @@ function inferNode(node: Node, t: ShapeTable): (Shape | undefined)[] {
   return [];
 }
 
+/** An axis normalised into [0, rank), or undefined when the file gives one outside it. */
+function axisIndex(axis: number, rank: number): number | undefined {
+  const a = axis < 0 ? axis + rank : axis;
+  return Number.isInteger(a) && a >= 0 && a < rank ? a : undefined;
+}
+
 const unknownDims = (x: Shape | undefined): Shape | undefined => x?.map(() => null);
 /** A value of the given 1-D shape's length, all of whose dims are unknown (Reshape's target rank). */
 const rankOnly = (target: Shape | undefined): Shape | undefined =>
@@ -364,8 +371,8 @@ function inferredDim(x: Shape | undefined, target: Dim[], minus: number): Dim {
 function concat(shapes: (Shape | undefined)[], axis: number): Shape | undefined {
   const present = shapes.filter((s): s is Shape => !!s && s.length > 0);
   if (present.length !== shapes.filter((s) => s === undefined || s.length > 0).length || present.length === 0) return undefined;
-  const rank = present[0].length;
-  const a = axis < 0 ? axis + rank : axis;
+  const a = axisIndex(axis, present[0].length);
+  if (a === undefined) return undefined;
   const out = [...present[0]];
   let sum: Dim = 0;
   for (const s of present) sum = typeof sum === 'number' && typeof s[a] === 'number' ? sum + (s[a] as number) : null;
@@ -404,11 +411,12 @@ function pad(node: Node, x: Shape | undefined, t: ShapeTable): Shape | undefined
   if (!pads) return undefined;
   const axes = t.ints(node.inputs[3] ?? '') ?? x.map((_, i) => i);
   const out = [...x];
-  axes.forEach((axis, i) => {
-    const a = axis < 0 ? axis + x.length : axis;
+  for (const [i, axis] of axes.entries()) {
+    const a = axisIndex(axis, x.length);
+    if (a === undefined) return undefined;
     const d = out[a];
     out[a] = typeof d === 'number' ? d + pads[i] + pads[i + axes.length] : null;
-  });
+  }
   return out;
 }
 
@@ -421,16 +429,17 @@ function slice(node: Node, x: Shape | undefined, t: ShapeTable): Shape | undefin
   const axes = (legacy ? intsAttr(node, 'axes') : t.ints(node.inputs[3] ?? '')) ?? starts.map((_, i) => i);
   const steps = (legacy ? undefined : t.ints(node.inputs[4] ?? '')) ?? starts.map(() => 1);
   const out = [...x];
-  axes.forEach((axis, i) => {
-    const a = axis < 0 ? axis + x.length : axis;
+  for (const [i, axis] of axes.entries()) {
+    const a = axisIndex(axis, x.length);
+    if (a === undefined) return undefined;
     const d = x[a];
-    if (typeof d !== 'number') { out[a] = null; return; }
+    if (typeof d !== 'number') { out[a] = null; continue; }
     const step = steps[i];
     const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v < 0 ? v + d : v));
     const s = step > 0 ? clamp(starts[i], 0, d) : clamp(starts[i], -1, d - 1);
     const e = step > 0 ? clamp(ends[i], 0, d) : clamp(ends[i], -1, d - 1);
     out[a] = Math.max(0, Math.ceil((e - s) / step));
-  });
+  }
   return out;
 }
 
@@ -461,8 +470,8 @@ function reduce(node: Node, x: Shape | undefined, t: ShapeTable, single = false)
 
 function split(node: Node, x: Shape | undefined, t: ShapeTable): (Shape | undefined)[] {
   if (!x) return [];
-  const axisRaw = intAttr(node, 'axis', 0);
-  const a = axisRaw < 0 ? axisRaw + x.length : axisRaw;
+  const a = axisIndex(intAttr(node, 'axis', 0), x.length);
+  if (a === undefined) return [];
   const n = node.outputs.length;
   const sizes = intsAttr(node, 'split') ?? t.ints(node.inputs[1] ?? '');
   const d = x[a];

@@ -40,8 +40,8 @@ export class TensorReader {
   float32(t: Tensor): Float32Array {
     const raw = this.raw(t);
     const n = elementCount(t.dims);
-    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     this.checkLength(t, raw, n);
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const out = new Float32Array(n);
     switch (t.dataType) {
       case DataType.FLOAT: for (let i = 0; i < n; i++) out[i] = dv.getFloat32(i * 4, true); break;
@@ -86,20 +86,29 @@ export class TensorReader {
 
   private readRange(r: ByteRange): Uint8Array {
     if (r.file === this.modelSource.path) return this.modelSource.read(r.offset, r.length);
-    let fd = this.externalFds.get(r.file);
-    if (fd === undefined) {
-      fd = fs.openSync(r.file, 'r');
-      this.externalFds.set(r.file, fd);
+    try {
+      let fd = this.externalFds.get(r.file);
+      if (fd === undefined) {
+        fd = fs.openSync(r.file, 'r');
+        this.externalFds.set(r.file, fd);
+      }
+      const out = Buffer.allocUnsafe(r.length);
+      const n = fs.readSync(fd, out, 0, r.length, r.offset);
+      if (n !== r.length) throw new Error(`ended after ${n} of ${r.length} bytes`);
+      return out;
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new ModelError(`cannot read external data ${r.file} (${why})`, this.modelSource.path, 'Check that the data file is readable and complete; copy it again if needed.');
     }
-    const out = Buffer.allocUnsafe(r.length);
-    const n = fs.readSync(fd, out, 0, r.length, r.offset);
-    if (n !== r.length) throw new ModelError(`external data ${r.file} ended early`, this.modelSource.path, 'Copy the external data file again.');
-    return out;
   }
 
+  /** Before any allocation sized by the tensor's shape: the data must be there and be numeric. */
   private checkLength(t: Tensor, raw: Uint8Array, n: number): void {
     const want = rawByteLength(t.dataType, n);
-    if (want !== undefined && raw.length < want) {
+    if (want === undefined) {
+      throw new ModelError(`tensor "${t.name}" has data type ${dataTypeName(t.dataType)}, which has no numeric values`, this.modelSource.path, 'Only numeric tensors can be read here.');
+    }
+    if (raw.length < want) {
       throw new ModelError(`tensor "${t.name}" has ${raw.length} bytes of data, its shape [${t.dims.join(',')}] needs ${want}`,
         this.modelSource.path, 'The model is damaged; re-export it.');
     }
@@ -109,6 +118,9 @@ export class TensorReader {
   private typedToRaw(t: Tensor, field: string, packed: ByteRange[], loose: Int64[], count: number): Uint8Array {
     const info = dataTypeInfo(t.dataType);
     if (!info) throw new ModelError(`tensor "${t.name}" has unknown data type ${t.dataType}`, this.modelSource.path, 'This ONNX data type is newer than PruneMap knows.');
+    if (packed.length + loose.length > 0 && field !== info.typedField) {
+      throw new ModelError(`tensor "${t.name}" is ${info.name} but holds its values in ${field} (ONNX puts them in ${info.typedField})`, this.modelSource.path, 'The model is damaged; re-export it.');
+    }
     const values: Int64[] = [];
     for (const r of packed) {
       const bytes = this.readRange(r);
