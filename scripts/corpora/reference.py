@@ -333,7 +333,9 @@ def observed_shapes(model: onnx.ModelProto, names: list) -> dict:
     probe = onnx.ModelProto()
     probe.CopyFrom(model)
     probe.graph.output.extend([onnx.ValueInfoProto(name=n) for n in names])
-    session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # errors only: unused-initializer warnings are noise here
+    session = ort.InferenceSession(probe.SerializeToString(), options, providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(0)
     feeds = {}
     for i in session.get_inputs():

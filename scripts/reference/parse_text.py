@@ -9,9 +9,10 @@
 # Doc strings are not compared, nor names the text format cannot carry where they stand: inside an
 # attribute the parser reads no quoted name, so a tensor's own name there that is not an identifier
 # (text.ts leaves it out) and a subgraph's name that is not an identifier or reads as a type or a
-# float (text.ts writes an identifier made from it) may differ. It does the same for onnx.printer.to_text's own output, so a caller
-# can tell the limits of ONNX's text format (what onnx's printer and parser cannot round-trip
-# either) from faults of ours, and says whether our text is identical to onnx.printer.to_text's.
+# float (text.ts writes an identifier made from it) may differ.
+# Each model's onnx.printer.to_text text goes through the same check, so a caller can tell limits
+# of ONNX's text format (what onnx's own printer and parser cannot round-trip either) from faults
+# of ours; and the result says whether our text is identical to onnx.printer.to_text's.
 #
 # stdout: a JSON list, one result per pair, in order:
 #   {"text", "model", "load_error": str|null, "ok": bool, "error": str|null, "mismatches": [str],
@@ -30,7 +31,7 @@ import onnx.parser
 import onnx.printer
 from onnx import AttributeProto, TensorProto, numpy_helper
 
-MAX_MISMATCHES = 20
+MAX_MISMATCHES = 20  # per file
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # Words the parser reads as a type or a float where an attribute value starts.
 FLOAT_WORD = re.compile(r"(inf|infinity|nan)(?![A-Za-z0-9])", re.IGNORECASE)

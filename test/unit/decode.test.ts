@@ -62,9 +62,12 @@ test('newer data types (IR 9-11) keep their numbers and sizes: FLOAT8E4M3FN, INT
       { name: 'f8', dims: [2], dataType: 17, rawData: Uint8Array.of(0x38, 0xb8) },
       { name: 'i4', dims: [3], dataType: 22, rawData: Uint8Array.of(0x21, 0x03) },
       { name: 'i4typed', dims: [3], dataType: 22, int32Data: [0x21, 0x03] },
+      // FLOAT6E2M3 codes 4, 8, 44: one per int32, packed 6 bits each LSB-first → 0x04, 0xc2, 0x02.
+      { name: 'f6typed', dims: [3], dataType: 27, int32Data: [4, 8, 44] },
     ],
   })));
-  const [f8, i4, i4typed] = model.graph.initializers;
+  const [f8, i4, i4typed, f6typed] = model.graph.initializers;
+  assert.deepEqual([...tensors.raw(f6typed)], [0x04, 0xc2, 0x02]);
   assert.equal(f8.dataType, 17);
   assert.deepEqual([...tensors.raw(f8)], [0x38, 0xb8]);
   assert.deepEqual([...tensors.raw(i4)], [0x21, 0x03]); // three 4-bit values in two bytes

@@ -8,7 +8,7 @@ export interface DataTypeInfo {
   readonly name: string;
   /** Lower-case spelling used by the ONNX textual syntax, e.g. float8e4m3fn. */
   readonly textName: string;
-  /** Bits per element in raw_data (4 for the packed 4-bit types, 0 for strings). */
+  /** Bits per element in raw_data (sub-byte types are packed LSB-first; 0 for strings). */
   readonly bits: number;
   /** The typed repeated field that holds this type when raw_data is not used. */
   readonly typedField: TypedField;
@@ -43,6 +43,8 @@ const table: DataTypeInfo[] = [
   [24, 'FLOAT8E8M0', 'float8e8m0', 8, 'int32_data'],
   [25, 'UINT2', 'uint2', 2, 'int32_data'],
   [26, 'INT2', 'int2', 2, 'int32_data'],
+  [27, 'FLOAT6E2M3', 'float6e2m3', 6, 'int32_data'],
+  [28, 'FLOAT6E3M2', 'float6e3m2', 6, 'int32_data'],
 ].map(([id, name, textName, bits, typedField]) => ({ id, name, textName, bits, typedField }) as DataTypeInfo);
 
 const byId = new Map(table.map((t) => [t.id, t]));

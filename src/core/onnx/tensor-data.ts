@@ -131,7 +131,9 @@ export class TensorReader {
     }
     for (const v of loose) values.push(v); // not push(...loose): a long spread overflows the stack
     const complex = t.dataType === 14 || t.dataType === 15;
-    const expected = info.bits < 8 ? Math.ceil(count * info.bits / 8) : complex ? count * 2 : count;
+    // int32_data holds 2- and 4-bit types as packed bytes, but 6-bit types one element per value.
+    const packedBytes = info.bits < 8 && info.bits !== 6;
+    const expected = packedBytes ? Math.ceil(count * info.bits / 8) : complex ? count * 2 : count;
     // Checked before allocating: a hostile shape must not size the output buffer.
     if (values.length < expected) {
       throw new ModelError(`tensor "${t.name}" has ${values.length} values in ${field}, its shape needs ${expected}`, this.modelSource.path, 'The model is damaged; re-export it.');
@@ -149,7 +151,8 @@ export class TensorReader {
         case DataType.UINT64: dv.setBigUint64(i * 8, BigInt.asUintN(64, BigInt(v)), true); break;
         default:
           // int32_data/uint64_data hold one element (or, for sub-byte types, one packed byte) per value.
-          if (info.bits < 8) out[i] = Number(v) & 0xff;
+          if (info.bits === 6) packSixBits(out, i, Number(v));
+          else if (info.bits < 8) out[i] = Number(v) & 0xff;
           else if (bytesPer === 4) dv.setUint32(i * 4, Number(v) >>> 0, true);
           else if (bytesPer === 2) dv.setUint16(i * 2, Number(v) & 0xffff, true);
           else out[i] = Number(v) & 0xff;
@@ -157,6 +160,14 @@ export class TensorReader {
     }
     return out;
   }
+}
+
+/** Writes element i's 6 bits into a little-endian bit stream (ONNX's FLOAT6 raw layout). */
+function packSixBits(out: Uint8Array, i: number, v: number): void {
+  const bit = i * 6;
+  const word = (v & 0x3f) << (bit % 8);
+  out[bit >> 3] |= word & 0xff;
+  if (word > 0xff) out[(bit >> 3) + 1] |= word >> 8;
 }
 
 function exact(v: bigint): Int64 {

@@ -8,13 +8,16 @@
 // reads back exactly, fixed or scientific, whichever is shorter).
 //
 // Where this printer departs from the C++ one:
-// - Model-supplied strings never put a raw line break or other control character in the text:
-//   those are written as \n, \r, \t-free escapes (\xHH, \uHHHH). The ONNX parser has no such
-//   escapes (it reads "\n" as "n"), so such a string does not read back exactly; everything else
-//   does. Op types, domains and attribute names that are not identifiers are quoted (the C++
-//   printer writes them raw, which can break the text).
+// - Model-supplied strings never put a line break or another control character into the text:
+//   those are written as escapes (\n, \r, \xHH, \uHHHH; tab stays as it is). The ONNX parser knows
+//   no escapes but \\ and \" (it reads "\n" as "n"), so such a string does not read back exactly;
+//   all others do. Op types, domains and attribute names that are not identifiers are quoted (the
+//   C++ printer writes them raw, which can break the text).
 // - With `full`, values come from the TensorReader whatever the storage: raw_data of every type
 //   (the C++ printer writes "..." for 4-bit, 2-bit and complex raw data), external data included.
+//   Inside attributes, where the parser reads no quoted name, a tensor's own name that is not an
+//   identifier is left out and a subgraph's name is made an identifier ("then branch/0" becomes
+//   then_branch_0, "" becomes _): the C++ printer's text for such models does not parse at all.
 // - Without `full`, initializers show type, shape and name only (`float[64,3,7,7] conv1.weight`);
 //   attribute tensors show their values when a TensorReader is given and they are small.
 // - Function attribute defaults (`<a, b: int = 3>`) and function value_info are printed, so they
@@ -163,16 +166,20 @@ function attributeGraphName(name: string): string {
   return /^[A-Za-z_]/.test(s) && !readsAsValue(s) ? s : `_${s}`;
 }
 
+/** A name with no type before it: quoted also when the parser would take it for a type. */
+function untypedName(name: string): string {
+  return typeWords.test(name) ? quoteString(name) : printId(name);
+}
+
 /** Op types, domains, attribute names: raw in printer.cc; quoted here when they are not identifiers. */
 function bareOrQuoted(s: string, pattern: RegExp): string {
   return pattern.test(s) ? s : quoteString(s);
 }
 
 // Type names by data type: the dtype table, plus types onnx 1.23.1 knows that the table lacks.
-const extraTypeNames: Record<number, string> = { 27: 'float6e2m3', 28: 'float6e3m2' };
 
 function typeName(dataType: number): string {
-  return dataTypeInfo(dataType)?.textName ?? extraTypeNames[dataType] ?? 'undefined';
+  return dataTypeInfo(dataType)?.textName ?? 'undefined';
 }
 
 const attrTypeNames: Record<number, string> = {
@@ -344,10 +351,18 @@ function formatDecimal(v: number, single: boolean, negativeNaN = false): string 
   const [digits, exp] = single ? decimal32(a) : decimal64(a);
   const absExp = Math.abs(exp);
   const sci = `${digits[0]}${digits.length > 1 ? '.' + digits.slice(1) : ''}e${exp < 0 ? '-' : '+'}${absExp < 10 ? '0' : ''}${absExp}`;
+  // Fixed notation has at least exp digits (an integer) or 1 - exp characters (below 1): skip
+  // building it when it cannot be the shorter.
   let fixed: string;
-  if (exp >= digits.length - 1) fixed = BigInt(a).toString(); // an integer: to_chars prints it exactly
-  else if (exp >= 0) fixed = `${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
-  else fixed = `0.${'0'.repeat(-exp - 1)}${digits}`;
+  if (exp >= digits.length - 1) {
+    if (exp > sci.length) return sign + sci;
+    fixed = BigInt(a).toString(); // an integer: to_chars prints it exactly
+  } else if (exp >= 0) {
+    fixed = `${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
+  } else {
+    if (1 - exp > sci.length) return sign + sci;
+    fixed = `0.${'0'.repeat(-exp - 1)}${digits}`;
+  }
   return sign + (sci.length < fixed.length ? sci : fixed);
 }
 
@@ -381,6 +396,8 @@ class Printer {
   private cur = '';
   readonly entries: LineMapEntry[] = [];
   private functionIndex: number | undefined;
+  /** Characters left for tensor values: V8's longest string (2^29 - 24) less room for the rest. */
+  private budget = 2 ** 29 - 2 ** 22;
 
   constructor(private readonly path: string, private readonly full: boolean, private readonly reader: TensorReader | undefined) {}
 
@@ -436,7 +453,7 @@ class Printer {
       fn.attributeDefaults.forEach((a) => { this.cur += sep; this.attribute(a, 3, [], -1); sep = ','; });
       this.cur += '>';
     }
-    this.cur += `(${fn.inputs.map(printId).join(', ')}) => (${fn.outputs.map(printId).join(', ')})`;
+    this.cur += `(${fn.inputs.map(untypedName).join(', ')}) => (${fn.outputs.map(untypedName).join(', ')})`;
     if (fn.valueInfo.length) this.cur += ` <${fn.valueInfo.map((v) => this.valueInfo(v)).join(', ')}>`;
     this.newline();
     this.nodes(fn.nodes, 3, []);
@@ -536,7 +553,7 @@ class Printer {
   }
 
   private valueInfo(v: ValueInfo): string {
-    return `${v.type ? typeText(v.type) : ''} ${printId(v.name)}`;
+    return v.type ? `${typeText(v.type)} ${printId(v.name)}` : ` ${untypedName(v.name)}`;
   }
 
   private tensorType(t: Tensor): string {
@@ -550,8 +567,13 @@ class Printer {
     // (which means nothing to ONNX) is left out so the text still parses.
     if (t.name && (initializer || !this.full || identifier.test(t.name))) s += ` ${printId(t.name)}`;
     if (initializer) s += ' = ';
-    const show = this.full || (this.reader !== undefined && !initializer && elementCount(t.dims) <= INLINE_TENSOR_LIMIT);
-    return s + (show ? this.values(t) : ' ...');
+    if (this.full) return s + this.values(t);
+    if (initializer || !this.reader || elementCount(t.dims) > INLINE_TENSOR_LIMIT) return `${s} ...`;
+    try {
+      return s + this.values(t);
+    } catch {
+      return `${s} ...`; // a damaged or unreachable value does not stop the view; `full` reports it
+    }
   }
 
   private values(t: Tensor): string {
@@ -566,60 +588,71 @@ class Printer {
     const reader = this.reader;
     if (!reader) return '...';
     const n = elementCount(t.dims);
-    const raw = reader.raw(t);
-    const need = dt === 14 || dt === 15 ? n * info.bits / 8 : Math.ceil((n * info.bits) / 8);
-    if (raw.length < need) {
-      throw new ModelError(`tensor "${t.name}" has ${raw.length} bytes of data, its shape [${t.dims.join(',')}] needs ${need}`,
-        this.path, 'The model is damaged; re-export it.');
+    const need = Math.ceil((n * info.bits) / 8);
+    // Damaged data is reported first; a tensor whose text cannot fit in a string (at least two
+    // characters a value, "0,") is refused before its bytes are read when their size is known.
+    const s = t.storage;
+    if (s.kind === 'raw' || s.kind === 'external') {
+      if (s.range.length < need) this.damaged(t, s.range.length, need);
+      if (2 * n > this.budget) this.tooLarge(t);
     }
-    return ` {${formatValues(dt, info.bits, raw, n).join(',')}}`;
+    const raw = reader.raw(t); // typed fields: checked against the shape before anything is allocated
+    if (raw.length < need) this.damaged(t, raw.length, need);
+    if (2 * n > this.budget) this.tooLarge(t);
+    const [count, valueAt] = valueFormatter(dt, info.bits, raw, n);
+    // Values are joined in chunks (memory stays near the text's size) and counted against the
+    // longest string V8 makes, so a model too large fails early instead of exhausting memory.
+    const chunks: string[] = [];
+    let chunk: string[] = [];
+    let length = 0;
+    for (let i = 0; i < count; i++) {
+      const v = valueAt(i);
+      length += v.length + 1;
+      chunk.push(v);
+      if (chunk.length === 4096) {
+        if (length > this.budget) this.tooLarge(t);
+        chunks.push(chunk.join(','));
+        chunk = [];
+      }
+    }
+    if (length > this.budget) this.tooLarge(t);
+    this.budget -= length;
+    if (chunk.length) chunks.push(chunk.join(','));
+    return ` {${chunks.join(',')}}`;
+  }
+
+  private damaged(t: Tensor, has: number, need: number): never {
+    throw new ModelError(`tensor "${t.name}" has ${has} bytes of data, its shape [${t.dims.join(',')}] needs ${need}`,
+      this.path, 'The model is damaged; re-export it.');
+  }
+
+  private tooLarge(t: Tensor): never {
+    throw new ModelError(`too large to print with every value: the text would pass 512 M characters by tensor "${t.name}" `
+      + `(${elementCount(t.dims)} values)`, this.path, 'Print it without values.');
   }
 }
 
-/** Element values in raw_data layout, as printer.cc writes them (FLOAT16 etc. as bit patterns). */
-function formatValues(dt: number, bits: number, raw: Uint8Array, n: number): string[] {
+/**
+ * How many values a tensor prints and the text of value i, from its bytes in raw_data layout, as
+ * printer.cc writes them (FLOAT16, BFLOAT16 and FLOAT8 as bit patterns; sub-byte types as packed
+ * bytes, which is how int32_data holds them too; complex as real, imaginary pairs).
+ */
+function valueFormatter(dt: number, bits: number, raw: Uint8Array, n: number): [number, (i: number) => string] {
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const out: string[] = [];
   switch (dt) {
-    case DataType.FLOAT:
-      for (let i = 0; i < n; i++) out.push(float32At(dv, i * 4));
-      return out;
-    case 14: // COMPLEX64: real and imaginary parts, as float_data holds them
-      for (let i = 0; i < 2 * n; i++) out.push(float32At(dv, i * 4));
-      return out;
-    case DataType.DOUBLE:
-      for (let i = 0; i < n; i++) out.push(float64At(dv, i * 8));
-      return out;
-    case 15:
-      for (let i = 0; i < 2 * n; i++) out.push(float64At(dv, i * 8));
-      return out;
-    case DataType.INT64:
-      for (let i = 0; i < n; i++) out.push(dv.getBigInt64(i * 8, true).toString());
-      return out;
-    case DataType.UINT64:
-      for (let i = 0; i < n; i++) out.push(dv.getBigUint64(i * 8, true).toString());
-      return out;
-    case DataType.INT32:
-      for (let i = 0; i < n; i++) out.push(String(dv.getInt32(i * 4, true)));
-      return out;
-    case DataType.UINT32:
-      for (let i = 0; i < n; i++) out.push(String(dv.getUint32(i * 4, true)));
-      return out;
-    case DataType.INT16:
-      for (let i = 0; i < n; i++) out.push(String(dv.getInt16(i * 2, true)));
-      return out;
-    case DataType.UINT16: case DataType.FLOAT16: case DataType.BFLOAT16:
-      for (let i = 0; i < n; i++) out.push(String(dv.getUint16(i * 2, true)));
-      return out;
-    case DataType.INT8:
-      for (let i = 0; i < n; i++) out.push(String(dv.getInt8(i)));
-      return out;
+    case DataType.FLOAT: return [n, (i) => float32At(dv, i * 4)];
+    case 14: return [2 * n, (i) => float32At(dv, i * 4)];
+    case DataType.DOUBLE: return [n, (i) => float64At(dv, i * 8)];
+    case 15: return [2 * n, (i) => float64At(dv, i * 8)];
+    case DataType.INT64: return [n, (i) => dv.getBigInt64(i * 8, true).toString()];
+    case DataType.UINT64: return [n, (i) => dv.getBigUint64(i * 8, true).toString()];
+    case DataType.INT32: return [n, (i) => String(dv.getInt32(i * 4, true))];
+    case DataType.UINT32: return [n, (i) => String(dv.getUint32(i * 4, true))];
+    case DataType.INT16: return [n, (i) => String(dv.getInt16(i * 2, true))];
+    case DataType.UINT16: case DataType.FLOAT16: case DataType.BFLOAT16: return [n, (i) => String(dv.getUint16(i * 2, true))];
+    case DataType.INT8: return [n, (i) => String(dv.getInt8(i))];
   }
-  // UINT8, BOOL, the FLOAT8 types (byte patterns) and the sub-byte types (packed bytes, which is
-  // how int32_data holds them too).
-  const count = bits < 8 ? Math.ceil((n * bits) / 8) : n;
-  for (let i = 0; i < count; i++) out.push(String(raw[i]));
-  return out;
+  return [bits < 8 ? Math.ceil((n * bits) / 8) : n, (i) => String(raw[i])];
 }
 
 function float32At(dv: DataView, at: number): string {
