@@ -2,19 +2,23 @@
 // source file exists (the server and extension land later). `node scripts/build.mjs --watch`
 // rebuilds on change.
 
-import { chmodSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
 
 // Native or host-provided modules that must never be bundled.
 const ALWAYS_EXTERNAL = ['onnxruntime-node'];
 
 /** One row per bundle: source, output, extra externals, whether it is an executable script. */
 const ENTRIES = [
-  { in: 'src/cli/main.ts', out: 'dist/cli.js', external: [], executable: true },
+  // dist/cli.js is a small launcher that runs dist/cli-main.js through a V8 code cache.
+  { in: 'src/cli/launch.ts', out: 'dist/cli.js', external: [], executable: true },
+  { in: 'src/cli/main.ts', out: 'dist/cli-main.js', external: [], executable: false },
   { in: 'src/server/main.ts', out: 'dist/server.js', external: [], executable: false },
   { in: 'src/extension/main.ts', out: 'dist/extension.js', external: ['vscode'], executable: false },
 ];
@@ -62,6 +66,7 @@ function optionsFor(entry) {
     sourcemap: true,
     external: [...ALWAYS_EXTERNAL, ...entry.external],
     banner: entry.executable ? { js: '#!/usr/bin/env node' } : undefined,
+    define: { PRUNEMAP_VERSION: JSON.stringify(version) },
     logLevel: 'warning',
     plugins,
   };
@@ -88,5 +93,19 @@ if (watch) {
     // esbuild has already printed the errors with file:line.
     process.exit(1);
   }
+  makeCliCodeCache();
   console.log(`[build] ${present.map((e) => e.out).join(', ')} in ${Date.now() - t0} ms`);
+}
+
+/**
+ * Runs the CLI once on the bundled sample so that V8 writes a code cache of the bundle with the
+ * functions a command compiles (see src/cli/launch.ts).
+ */
+function makeCliCodeCache() {
+  const cache = join(root, 'dist/cli-main.js.cache');
+  rmSync(cache, { force: true });
+  execFileSync(process.execPath, [join(root, 'dist/cli.js'), 'inspect', join(root, 'samples/tiny-cnn.onnx'), '--json'], {
+    env: { ...process.env, PRUNEMAP_WRITE_CODE_CACHE: '1' },
+    stdio: 'ignore',
+  });
 }

@@ -10,6 +10,11 @@ export interface ByteSource {
   readonly size: number;
   /** Bytes [offset, offset+length). Views of the buffer for in-memory sources, fresh for files. */
   read(offset: number, length: number): Uint8Array;
+  /**
+   * Like read, but the result may share memory with the previous window: valid only until the
+   * next call. The protobuf cursor reads through this; whatever it keeps, it copies or decodes.
+   */
+  readWindow(offset: number, length: number): Uint8Array;
   close(): void;
 }
 
@@ -20,6 +25,9 @@ export class BufferSource implements ByteSource {
   }
   read(offset: number, length: number): Uint8Array {
     return this.bytes.subarray(offset, offset + length);
+  }
+  readWindow(offset: number, length: number): Uint8Array {
+    return this.read(offset, length);
   }
   close(): void {}
 }
@@ -50,9 +58,20 @@ export class FileSource implements ByteSource {
     return new FileSource(path, fd, fs.fstatSync(fd).size);
   }
 
+  /** One buffer reused for every window: a fresh one per refill kept the garbage collector busy. */
+  private window = Buffer.alloc(0);
+
   read(offset: number, length: number): Uint8Array {
+    return this.readInto(Buffer.allocUnsafe(length), offset, length);
+  }
+
+  readWindow(offset: number, length: number): Uint8Array {
+    if (this.window.length < length) this.window = Buffer.allocUnsafe(Math.max(length, 16 * 1024));
+    return this.readInto(this.window, offset, length).subarray(0, length);
+  }
+
+  private readInto(out: Buffer, offset: number, length: number): Buffer {
     if (this.fd === undefined) throw new Error(`read from closed file ${this.path}`);
-    const out = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
       const n = fs.readSync(this.fd, out, done, length - done, offset + done);

@@ -185,8 +185,8 @@ export class ProtoCursor {
     const { buf, start } = this.win;
     if (this.pos >= start && this.pos + n <= start + buf.length) return;
     const length = Math.min(Math.max(n, WINDOW), this.source.size - this.pos);
-    // A fresh buffer each time: views handed out earlier stay valid.
-    this.win.buf = this.source.read(this.pos, length);
+    // The source may reuse the previous window's memory: callers copy or decode what they keep.
+    this.win.buf = this.source.readWindow(this.pos, length);
     this.win.start = this.pos;
   }
 }
