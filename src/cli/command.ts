@@ -7,7 +7,8 @@ export interface Command {
   /** e.g. "inspect MODEL [--json]". */
   readonly usage: string;
   readonly summary: string;
-  run(args: string[]): number;
+  /** The exit code (a promise of it for commands that write files or wait on other work). */
+  run(args: string[]): number | Promise<number>;
 }
 
 export class UsageError extends Error {}

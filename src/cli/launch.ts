@@ -24,5 +24,7 @@ if (process.env.PRUNEMAP_WRITE_CODE_CACHE) {
 }
 const mod = new Module(bundle, module);
 mod.filename = bundle;
+// Resolve externals (onnxruntime-node) from the bundle's folder, as a normal require would.
+const requireFromBundle = Module.createRequire(bundle);
 const moduleWrapper = script.runInThisContext() as (...args: unknown[]) => void;
-moduleWrapper.call(mod.exports, mod.exports, (id: string) => mod.require(id), mod, bundle, path.dirname(bundle));
+moduleWrapper.call(mod.exports, mod.exports, requireFromBundle, mod, bundle, path.dirname(bundle));

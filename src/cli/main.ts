@@ -3,17 +3,19 @@
 
 import { describeError, ModelError } from '../core/errors';
 import { inspectCommand } from './inspect';
+import { mapCommand } from './map';
+import { pruneCommand } from './prune';
 import { textCommand } from './text';
 import { UsageError, type Command } from './command';
 
-const commands: Command[] = [inspectCommand, textCommand];
+const commands: Command[] = [inspectCommand, textCommand, mapCommand, pruneCommand];
 
 function usage(): string {
   const lines = commands.map((c) => `  ${c.usage.padEnd(34)} ${c.summary}`);
   return ['usage: prunemap <command> [options]', '', 'commands:', ...lines, '', 'Run `prunemap <command> --help` for its options.'].join('\n');
 }
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
@@ -26,7 +28,7 @@ export function main(argv: string[]): number {
   const command = commands.find((c) => c.name === name);
   try {
     if (!command) throw new UsageError(`unknown command "${name}"`);
-    return command.run(rest);
+    return await command.run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`prunemap: ${err.message}\n${command ? `usage: prunemap ${command.usage}` : usage()}\n`);
@@ -44,4 +46,6 @@ declare const PRUNEMAP_VERSION: string;
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(0);
 });
-process.exitCode = main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

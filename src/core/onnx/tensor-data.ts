@@ -10,6 +10,8 @@ import type { ByteRange, Int64, Tensor } from './model';
 import { ProtoCursor } from './wire';
 import { BufferSource } from './byte-source';
 
+const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 export function elementCount(dims: readonly number[]): number {
   let n = 1;
   for (const d of dims) n *= d;
@@ -36,11 +38,21 @@ export class TensorReader {
     }
   }
 
-  /** Values as float32 (FLOAT, DOUBLE, FLOAT16, BFLOAT16 and the integer types). */
+  /**
+   * Values as float32 (FLOAT, DOUBLE, FLOAT16, BFLOAT16 and the integer types). For FLOAT data the
+   * result may share memory with the model's bytes: treat it as read-only.
+   */
   float32(t: Tensor): Float32Array {
     const raw = this.raw(t);
     const n = elementCount(t.dims);
     this.checkLength(t, raw, n);
+    if (t.dataType === DataType.FLOAT && littleEndianHost) {
+      // raw_data is little-endian float32 already: a view when aligned, else one copy.
+      if (raw.byteOffset % 4 === 0) return new Float32Array(raw.buffer, raw.byteOffset, n);
+      const aligned = new Uint8Array(n * 4); // not raw.slice(): Buffer.slice is a view, not a copy
+      aligned.set(raw.subarray(0, n * 4));
+      return new Float32Array(aligned.buffer);
+    }
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const out = new Float32Array(n);
     switch (t.dataType) {

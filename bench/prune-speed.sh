@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Benchmark: `prunemap prune` against a straightforward NumPy implementation of the same pruning
+# (onnx.load → per layer: reshape to units, L2 scores, stable argsort, zero → onnx.save), on every
+# Conv of ResNet-50 whose F and C divide by (8, 4), block-punched (8, 4) at rate 0.875. Alternating,
+# median of N ≥ 3 runs; prints both times and the ratio, and checks that the masks are identical.
+# See bench/README.md.
+#
+#   bash bench/prune-speed.sh [MODEL] [-n RUNS]      (default: torchvision/resnet50.onnx, 5 runs)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MODEL="$ROOT/test/corpora/torchvision/resnet50.onnx"
+RUNS=5
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    -n|--runs) RUNS="$2"; shift 2 ;;
+    -h|--help) sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) MODEL="$1"; shift ;;
+  esac
+done
+
+die() { echo "bench: $*" >&2; exit 1; }
+[[ -f "$MODEL" ]] || die "no model file $MODEL (the default comes from \`npm run setup:reference\`)"
+[[ "$RUNS" =~ ^[0-9]+$ && "$RUNS" -ge 3 ]] || die "RUNS must be a number >= 3 (got $RUNS)"
+PY="$ROOT/.venv-ref/bin/python"
+[[ -x "$PY" ]] || die "$PY is missing: run \`npm run setup:reference\`"
+
+# Benchmark the current sources: rebuild the CLI when it is missing or older than a source file.
+CLI="$ROOT/dist/cli.js"
+if [[ ! -f "$CLI" ]] || [[ -n "$(find "$ROOT/src" -name '*.ts' -newer "$CLI" -print -quit)" ]]; then
+  echo "bench: building dist/cli.js" >&2
+  (cd "$ROOT" && npm run --silent build >&2)
+fi
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/prunemap-bench-prune.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+# Our in-process side, bundled as the CLI is (under tsx, cross-module calls go through getters).
+"$ROOT/node_modules/.bin/esbuild" "$ROOT/bench/prune-speed.ts" --bundle --platform=node --target=node20 \
+  --external:onnxruntime-node --log-level=warning --outfile="$WORK/prune-speed.js"
+mkdir -p "$ROOT/bench/results"
+OUT="$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)-prune-$(basename "$MODEL" .onnx).json"
+cd "$ROOT"
+"$PY" "$ROOT/bench/prune-speed.py" --model "$MODEL" --runs "$RUNS" --node "$(command -v node)" \
+  --cli "$CLI" --script "$WORK/prune-speed.js" --work "$WORK" --json-out "$OUT"

@@ -1,0 +1,115 @@
+// From a plan to masks: every plan entry is checked first (the layer exists, the scheme is known,
+// the scheme is feasible for the layer, its weights can be patched in place), so a bad plan fails
+// before any weight is read; then each layer's scheme scores its weights and makes its masks.
+
+import * as os from 'node:os';
+import { ModelError } from '../errors';
+import type { Layer } from '../layers';
+import { DataType } from '../onnx/dtypes';
+import type { LoadedModel } from '../onnx/load';
+import type { Tensor } from '../onnx/model';
+import { elementCount } from '../onnx/tensor-data';
+import type { Plan, PlanLayer } from '../plan';
+import { closest } from '../plan-validate';
+import { getScheme, schemeIds } from '../schemes/registry';
+import type { PruningScheme, SchemeSpec } from '../schemes/scheme';
+import { geometryOf } from '../schemes/weight-matrix';
+import { TensorLocator } from './locate';
+
+/** One layer's masks: index 0 masks the weight W, index 1 the recurrence weight R of RNNs (1 keeps, 0 prunes). */
+export interface LayerMasks {
+  readonly layer: Layer;
+  readonly masks: readonly Uint8Array[];
+  /** The plan entry the masks come from (for the report's planned rate). */
+  readonly spec?: SchemeSpec;
+}
+
+/** Layer id → masks; layers not in the map stay dense. */
+export type MaskSet = Map<string, LayerMasks>;
+
+/** The layer's weight tensors in mask order: [W] or [W, R]. */
+export function weightTensorsOf(layer: Layer): Tensor[] {
+  return layer.recurrentTensor ? [layer.weightTensor, layer.recurrentTensor] : [layer.weightTensor];
+}
+
+/**
+ * Masks for every plan entry that prunes (scheme other than `dense`). Throws a ModelError naming
+ * the layer for an unknown id (with the closest id), an unknown scheme, an infeasible scheme (with
+ * the scheme's reason) or weights that cannot be patched in place. `where` names the plan in messages.
+ */
+export function buildMasks(loaded: LoadedModel, layers: readonly Layer[], plan: Plan, where = 'plan'): MaskSet {
+  const byId = new Map(layers.map((l) => [l.id, l]));
+  const work: { layer: Layer; scheme: PruningScheme; spec: PlanLayer }[] = [];
+  if (typeof plan.layers !== 'object' || plan.layers === null || Array.isArray(plan.layers)) {
+    throw new ModelError('"layers" is not an object of layer id → scheme entry', where, 'See docs/cli.md for the plan format.');
+  }
+  const locator = new TensorLocator(loaded.model);
+  try {
+    for (const [id, spec] of Object.entries(plan.layers)) {
+      const at = `${where}: layer "${id}"`;
+      const layer = byId.get(id);
+      if (!layer) {
+        const near = closest(id, [...byId.keys()]);
+        throw new ModelError(`the model has no layer "${id}"`, where,
+          near ? `Did you mean "${near}"? \`prunemap inspect MODEL\` lists the layer ids.` : '`prunemap inspect MODEL` lists the layer ids.');
+      }
+      if (typeof spec !== 'object' || spec === null) throw new ModelError('entry is not an object', at, 'Write { "scheme": …, "rate": … }.');
+      if (!schemeIds.includes(spec.scheme)) {
+        throw new ModelError(`unknown scheme ${JSON.stringify(spec.scheme)}`, at, `Use one of ${schemeIds.join(', ')}.`);
+      }
+      if (spec.scheme === 'dense') continue;
+      const scheme = getScheme(spec.scheme);
+      if (!scheme) throw new ModelError(`scheme "${spec.scheme}" is not available in this build`, at, 'Use another scheme for this layer.');
+      const feasible = scheme.feasible(geometryOf(layer), spec);
+      if (!feasible.ok) {
+        throw new ModelError(`${describeSpec(spec)} is infeasible: ${feasible.reason}`, at, 'Choose another scheme or block for this layer (`prunemap map` suggests one).');
+      }
+      for (const t of weightTensorsOf(layer)) locator.locate(t, id);
+      work.push({ layer, scheme, spec });
+    }
+  } finally {
+    locator.close();
+  }
+  const out: MaskSet = new Map();
+  for (const { layer, scheme, spec } of work) {
+    const tensors = weightTensorsOf(layer);
+    const weights = tensors.map((t) => float32Of(loaded, t));
+    const masks = scheme.mask(geometryOf(layer), weights, spec);
+    tensors.forEach((t, i) => {
+      if (masks[i]?.length !== elementCount(t.dims)) {
+        throw new Error(`scheme ${scheme.id} returned a mask of ${masks[i]?.length} elements for ${t.name} (${elementCount(t.dims)} weights)`);
+      }
+    });
+    out.set(layer.id, { layer, masks, spec });
+  }
+  return out;
+}
+
+/** A tensor's values as float32: FLOAT raw bytes are copied as they are (the reader's general path converts element by element). */
+function float32Of(loaded: LoadedModel, t: Tensor): Float32Array {
+  if (t.dataType === DataType.FLOAT && littleEndian) {
+    const n = elementCount(t.dims);
+    const raw = loaded.tensors.raw(t);
+    if (raw.length >= n * 4) {
+      // A file read hands over a fresh buffer: view it. A view into an in-memory model is copied
+      // (it may be unaligned, and the model's bytes are not ours to share).
+      if (raw.byteOffset === 0 && raw.buffer.byteLength === raw.length) return new Float32Array(raw.buffer, 0, n);
+      const out = new Float32Array(n);
+      new Uint8Array(out.buffer).set(raw.subarray(0, n * 4));
+      return out;
+    }
+  }
+  return loaded.tensors.float32(t);
+}
+
+const littleEndian = os.endianness() === 'LE';
+
+/** "block-punched [8,4] at rate 0.875", for messages. */
+export function describeSpec(spec: SchemeSpec): string {
+  const params = [
+    spec.block ? `[${spec.block.join(',')}]` : '',
+    spec.n !== undefined || spec.m !== undefined ? `${spec.n}:${spec.m}` : '',
+    spec.patterns !== undefined ? `${spec.patterns} patterns` : '',
+  ].filter(Boolean).join(' ');
+  return `${spec.scheme}${params ? ' ' + params : ''} at rate ${spec.rate}`;
+}

@@ -1,0 +1,494 @@
+// The pruned-model writer. The output is a byte copy of the input in which only the bytes of pruned
+// weight elements differ: the model file (and every external data file that holds pruned weights)
+// is streamed once into a temporary file in the destination folder, each masked element being
+// written as zero bytes where it lives (raw_data, external data, float_data/double_data, Constant
+// value_floats — all fixed-width, so +0.0 fits in place); other data files are copied as they are;
+// the temporaries are renamed over the outputs at the very end. A cancelled or failed run removes
+// its temporaries: there is never a partial output. The input and its data files are only read.
+//
+// A weight tensor used by several layers is patched once; the layers must then have identical
+// masks (otherwise the run is refused rather than AND-ing them, which would silently exceed both
+// layers' planned rates), and no layer left dense may use it.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ModelError } from '../errors';
+import type { Layer } from '../layers';
+import type { LoadedModel } from '../onnx/load';
+import type { Tensor } from '../onnx/model';
+import { elementCount } from '../onnx/tensor-data';
+import { TensorLocator, type ElementLayout } from './locate';
+import { weightTensorsOf, type MaskSet } from './masks';
+import { planOutput, type OutputPlan } from './output';
+
+export interface WriteOptions {
+  readonly signal?: AbortSignal;
+  /** Replace an existing output (and its external data files). */
+  readonly force?: boolean;
+  /**
+   * Every prunable layer of the model: totals then cover the whole model (layers without masks
+   * count as dense), and a dense layer sharing a pruned weight is refused.
+   */
+  readonly layers?: readonly Layer[];
+  /** fsync the outputs before renaming them into place (default true). */
+  readonly durable?: boolean;
+  /** Called after each patched tensor (for progress reports; it may abort the signal). */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface LayerReport {
+  readonly id: string;
+  readonly op: string;
+  readonly scheme: string;
+  /** The plan's rate, or null when the masks came without a plan entry. */
+  readonly plannedRate: number | null;
+  /** pruned / weights. */
+  readonly achievedRate: number;
+  /** Elements of the layer's weight tensors (W, plus R for RNNs; biases are never pruned). */
+  readonly weights: number;
+  readonly kept: number;
+  /** Elements the masks remove. */
+  readonly pruned: number;
+  /** Elements equal to zero after pruning (pruned ones plus weights that were zero already). */
+  readonly zeros: number;
+}
+
+export interface PruneTotals {
+  /** Weights of all prunable layers (or of the pruned layers when the writer was not given every layer). */
+  readonly weights: number;
+  readonly pruned: number;
+  readonly kept: number;
+  /** pruned / weights. */
+  readonly rate: number;
+  /** weights / kept = 1 / (1 − rate). */
+  readonly compression: number;
+}
+
+export interface PruneReport {
+  readonly input: string;
+  readonly output: string;
+  /** External data files written next to the output (the model's own files when shared). */
+  readonly dataFiles: readonly string[];
+  readonly layers: readonly LayerReport[];
+  readonly totals: PruneTotals;
+}
+
+/** A tensor to patch: its element layout and the mask (shared tensors appear once). */
+interface Patch {
+  readonly tensor: Tensor;
+  readonly layout: ElementLayout;
+  readonly mask: Uint8Array;
+  readonly layers: string[];
+  /** Filled in while patching: elements zero afterwards, and elements the mask removes. */
+  zeros: number;
+  pruned: number;
+  /** For layouts found by walking the file: the decoded values, to check the bytes against. */
+  expected?: Float32Array;
+}
+
+/** Writes the pruned model to `outPath` and reports what was pruned. */
+export async function writePrunedModel(loaded: LoadedModel, masks: MaskSet, outPath: string, options: WriteOptions = {}): Promise<PruneReport> {
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const model = loaded.model;
+  const patches = collectPatches(loaded, masks, options.layers);
+  const patchedData = new Set(patches.filter((p) => p.layout.externalLocation !== undefined).map((p) => p.layout.file));
+  const plan = planOutput(model, outPath, options.force ?? false, patchedData);
+
+  const job = new OutputJob(plan);
+  const durable = options.durable ?? true;
+  try {
+    // Each file with pruned weights is streamed through once, patching as it goes; the others are copied.
+    const runs = runsByFile(patches);
+    const files = [{ source: model.path, final: plan.output }, ...plan.dataFiles.filter((d) => !d.shared).map((d) => ({ source: d.source, final: d.target }))];
+    const total = patches.length;
+    let done = 0;
+    for (const f of files) {
+      const fileRuns = runs.get(realpath(f.source));
+      if (!fileRuns) {
+        await job.copy(f.source, f.final, durable, signal);
+        continue;
+      }
+      await job.stream(f.source, f.final, fileRuns, durable, signal, loaded, () => options.onProgress?.(++done, total));
+    }
+    signal?.throwIfAborted();
+    job.commit(durable);
+  } catch (err) {
+    job.abandon();
+    throw err;
+  }
+  return report(model.path, plan, masks, patches, options.layers);
+}
+
+/** One run of a patch in one file: `count` elements from byte `offset`, masked by mask[maskBase…]. */
+interface Run {
+  readonly offset: number;
+  readonly count: number;
+  readonly maskBase: number;
+  readonly patch: Patch;
+  /** The tensor's last run: progress is reported after it. */
+  readonly last: boolean;
+}
+
+/** The runs of every patch (up to the mask's length), grouped by file (resolved) and sorted by offset. */
+function runsByFile(patches: readonly Patch[]): Map<string, Run[]> {
+  const out = new Map<string, Run[]>();
+  for (const p of patches) {
+    const list: Run[] = [];
+    let base = 0;
+    for (const r of p.layout.runs) {
+      const count = Math.min(r.count, p.mask.length - base);
+      if (count <= 0) break;
+      list.push({ offset: r.offset, count, maskBase: base, patch: p, last: false });
+      base += count;
+    }
+    if (list.length) list[list.length - 1] = { ...list[list.length - 1], last: true };
+    const file = realpath(p.layout.file);
+    out.set(file, [...(out.get(file) ?? []), ...list]);
+  }
+  for (const list of out.values()) list.sort((a, b) => a.offset - b.offset);
+  return out;
+}
+
+/** Locates every masked tensor, merging tensors shared by layers and refusing conflicting uses. */
+function collectPatches(loaded: LoadedModel, masks: MaskSet, allLayers: readonly Layer[] | undefined): Patch[] {
+  const locator = new TensorLocator(loaded.model);
+  const byKey = new Map<string, Patch>();
+  const keyOf = (layout: ElementLayout) => `${realpath(layout.file)}:${layout.runs[0]?.offset ?? -1}`;
+  try {
+    for (const [id, { layer, masks: layerMasks }] of masks) {
+      const tensors = weightTensorsOf(layer);
+      if (layerMasks.length !== tensors.length) throw new Error(`layer ${id}: ${layerMasks.length} masks for ${tensors.length} weight tensors`);
+      tensors.forEach((tensor, i) => {
+        const mask = layerMasks[i];
+        if (mask.length !== elementCount(tensor.dims)) throw new Error(`layer ${id}: mask of ${mask.length} elements for ${tensor.name} (${elementCount(tensor.dims)})`);
+        const layout = locator.locate(tensor, id);
+        const key = keyOf(layout);
+        const seen = byKey.get(key);
+        if (!seen) {
+          byKey.set(key, { tensor, layout, mask, layers: [id], zeros: 0, pruned: 0 });
+        } else if (!equalBytes(seen.mask, mask)) {
+          throw new ModelError(`weight "${tensor.name}" is shared by layers "${seen.layers[0]}" and "${id}", and their plan entries give it different masks`,
+            loaded.model.path, 'Give both layers the same scheme entry, or leave both dense.');
+        } else {
+          seen.layers.push(id);
+        }
+      });
+    }
+    if (allLayers) {
+      for (const layer of allLayers) {
+        if (masks.has(layer.id)) continue;
+        for (const tensor of weightTensorsOf(layer)) {
+          let layout: ElementLayout;
+          try {
+            layout = locator.locate(tensor, layer.id);
+          } catch {
+            continue; // a weight that cannot be patched is not one of the patched ones
+          }
+          const shared = byKey.get(keyOf(layout));
+          if (shared) {
+            throw new ModelError(`weight "${tensor.name}" of layer "${layer.id}", which the plan leaves dense, is also the weight of pruned layer "${shared.layers[0]}"`,
+              loaded.model.path, `Give "${layer.id}" the same plan entry as "${shared.layers[0]}", or leave both dense.`);
+          }
+        }
+      }
+    }
+  } finally {
+    locator.close();
+  }
+  const patches = [...byKey.values()];
+  checkOverlaps(patches, loaded.model.path);
+  return patches;
+}
+
+/** Distinct tensors whose bytes overlap (a hostile or oddly deduplicated file) cannot be patched independently. */
+function checkOverlaps(patches: Patch[], where: string): void {
+  const spans = patches.flatMap((p) => p.layout.runs.map((r) => ({ file: realpath(p.layout.file), from: r.offset, to: r.offset + r.count * p.layout.elementSize, p })));
+  spans.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.from - b.from));
+  for (let i = 1; i < spans.length; i++) {
+    const [a, b] = [spans[i - 1], spans[i]];
+    if (a.file === b.file && b.from < a.to && a.p !== b.p) {
+      throw new ModelError(`weights "${a.p.tensor.name}" and "${b.p.tensor.name}" overlap in ${path.basename(a.file)}`, where, 'Re-save the model so that every tensor has its own bytes.');
+    }
+  }
+}
+
+/**
+ * Sets elements [0, m) of `bytes` to +0.0 where mask[base + i] is 0. Counts the masked elements and
+ * the elements that are zero afterwards (±0.0). Works on 16- or 32-bit words (a DOUBLE is two), so
+ * `bytes` must start at a multiple of 4 in its buffer.
+ */
+function zeroMasked(bytes: Uint8Array, size: number, mask: Uint8Array, base: number, m: number): { zeros: number; pruned: number } {
+  let zeros = 0, pruned = 0;
+  if (size === 2) {
+    const w = new Uint16Array(bytes.buffer, bytes.byteOffset, m);
+    for (let i = 0; i < m; i++) {
+      if (mask[base + i] === 0) {
+        w[i] = 0;
+        pruned++;
+      } else if ((w[i] & 0x7fff) === 0) zeros++;
+    }
+  } else if (size === 4) {
+    const w = new Uint32Array(bytes.buffer, bytes.byteOffset, m);
+    for (let i = 0; i < m; i++) {
+      if (mask[base + i] === 0) {
+        w[i] = 0;
+        pruned++;
+      } else if ((w[i] & 0x7fffffff) === 0) zeros++;
+    }
+  } else {
+    const w = new Uint32Array(bytes.buffer, bytes.byteOffset, m * 2); // little-endian: word 2i + 1 holds sign and exponent
+    for (let i = 0; i < m; i++) {
+      if (mask[base + i] === 0) {
+        w[2 * i] = 0;
+        w[2 * i + 1] = 0;
+        pruned++;
+      } else if (w[2 * i] === 0 && (w[2 * i + 1] & 0x7fffffff) === 0) zeros++;
+    }
+  }
+  return { zeros: zeros + pruned, pruned };
+}
+
+/**
+ * For layouts found by walking the file (not recorded by the decoder): the input bytes of a run must
+ * hold the values the engine's reader decoded, element for element, before anything is patched.
+ */
+function verifyRun(bytes: Uint8Array, run: Run, first: number, m: number, expected: Float32Array): void {
+  const size = run.patch.layout.elementSize;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < m; i++) {
+    const v = size === 8 ? dv.getFloat64(i * 8, true) : dv.getFloat32(i * 4, true);
+    const want = expected[run.maskBase + first + i];
+    if (Math.fround(v) !== want && !(Number.isNaN(v) && Number.isNaN(want))) {
+      throw new Error(`located bytes of weight "${run.patch.tensor.name}" (element ${run.maskBase + first + i}) do not hold its decoded value`);
+    }
+  }
+}
+
+function report(input: string, plan: OutputPlan, masks: MaskSet, patches: Patch[], allLayers: readonly Layer[] | undefined): PruneReport {
+  // A tensor shared by layers with equal masks was patched once: every sharer reports its counts.
+  const byMask = (mask: Uint8Array) => patches.find((p) => p.mask === mask) ?? patches.find((p) => equalBytes(p.mask, mask));
+  const layers: LayerReport[] = [];
+  for (const [id, { layer, masks: layerMasks, spec }] of masks) {
+    let weights = 0, pruned = 0, zeros = 0;
+    for (const mask of layerMasks) {
+      const p = byMask(mask);
+      weights += mask.length;
+      pruned += p?.pruned ?? 0;
+      zeros += p?.zeros ?? 0;
+    }
+    layers.push({
+      id, op: layer.op, scheme: spec?.scheme ?? 'mask', plannedRate: spec?.rate ?? null,
+      achievedRate: weights ? pruned / weights : 0, weights, kept: weights - pruned, pruned, zeros,
+    });
+  }
+  let weights = layers.reduce((n, l) => n + l.weights, 0);
+  if (allLayers) {
+    weights = 0;
+    for (const l of allLayers) for (const t of weightTensorsOf(l)) weights += elementCount(t.dims);
+  }
+  const pruned = layers.reduce((n, l) => n + l.pruned, 0);
+  const kept = weights - pruned;
+  return {
+    input: path.resolve(input), output: plan.output, dataFiles: plan.dataFiles.map((d) => d.target), layers,
+    totals: { weights, pruned, kept, rate: weights ? pruned / weights : 0, compression: kept ? weights / kept : Infinity },
+  };
+}
+
+/**
+ * The temporaries of one run and the folders it created: committed by renaming each over its
+ * output (data files first, the model last, so the model appears only when its data is in place),
+ * or abandoned by deleting them all.
+ */
+class OutputJob {
+  private readonly pending: { temp: string; final: string }[] = [];
+  private readonly createdDirs: string[] = [];
+
+  constructor(private readonly plan: OutputPlan) {}
+
+  /** A fresh temporary next to `final`, registered for removal before it exists. */
+  private temp(final: string): string {
+    this.makeDir(path.dirname(final));
+    const temp = path.join(path.dirname(final), `.${path.basename(final)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.prunemap-tmp`);
+    this.pending.push({ temp, final });
+    return temp;
+  }
+
+  /** Copies `source` as it is (a data file without pruned weights). */
+  async copy(source: string, final: string, durable: boolean, signal: AbortSignal | undefined): Promise<void> {
+    const temp = this.temp(final);
+    try {
+      await fs.promises.copyFile(source, temp, fs.constants.COPYFILE_EXCL);
+      if (durable) fsyncPath(temp);
+    } catch (err) {
+      throw this.error(err, temp);
+    }
+    signal?.throwIfAborted();
+  }
+
+  /**
+   * Streams `source` into a temporary once: the bytes between runs as they are, each run's masked
+   * elements as zeros. Yields to the event loop between chunks, so a cancellation is seen within
+   * one chunk.
+   */
+  async stream(source: string, final: string, runs: readonly Run[], durable: boolean, signal: AbortSignal | undefined, loaded: LoadedModel, progress: () => void): Promise<void> {
+    const temp = this.temp(final);
+    const input = fs.openSync(source, 'r');
+    let output: number | undefined;
+    try {
+      const { size, mode } = fs.fstatSync(input);
+      output = this.io(() => fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, (mode & 0o777) | 0o200), temp);
+      const out = output;
+      if (source === loaded.model.path && size !== loaded.model.fileSize) {
+        throw new ModelError(`the model file changed while pruning (${loaded.model.fileSize} bytes when read, ${size} now)`, source, 'Check that nothing else is writing the model, and run again.');
+      }
+      const buffer = new Uint8Array(CHUNK);
+      let pos = 0, sinceYield = 0;
+      const tick = async (n: number) => {
+        pos += n;
+        sinceYield += n;
+        if (sinceYield >= CHUNK) {
+          sinceYield = 0;
+          signal?.throwIfAborted();
+          await yieldToEventLoop();
+        }
+      };
+      const copyUpTo = async (end: number) => {
+        while (pos < end) {
+          const n = Math.min(CHUNK, end - pos);
+          const bytes = buffer.subarray(0, n);
+          readExactly(input, bytes, pos, source);
+          this.io(() => writeExactly(out, bytes, pos), temp);
+          await tick(n);
+        }
+      };
+      for (const run of runs) {
+        const p = run.patch;
+        const esize = p.layout.elementSize;
+        await copyUpTo(run.offset);
+        if (p.layout.walked) p.expected ??= loaded.tensors.float32(p.tensor);
+        const expected = p.expected;
+        const perChunk = Math.floor(CHUNK / esize);
+        for (let first = 0; first < run.count; first += perChunk) {
+          const m = Math.min(perChunk, run.count - first);
+          const bytes = buffer.subarray(0, m * esize);
+          readExactly(input, bytes, pos, source);
+          if (expected) verifyRun(bytes, run, first, m, expected);
+          const counted = zeroMasked(bytes, esize, p.mask, run.maskBase + first, m);
+          p.zeros += counted.zeros;
+          p.pruned += counted.pruned;
+          this.io(() => writeExactly(out, bytes, pos), temp);
+          await tick(m * esize);
+        }
+        if (run.last) progress();
+      }
+      await copyUpTo(size);
+      if (durable) this.io(() => fs.fsyncSync(out), temp);
+    } finally {
+      fs.closeSync(input);
+      if (output !== undefined) fs.closeSync(output);
+    }
+  }
+
+  /** Runs a file operation on a temporary, turning errors into one-line user errors. */
+  io<T>(op: () => T, file: string): T {
+    try {
+      return op();
+    } catch (err) {
+      throw this.error(err, file);
+    }
+  }
+
+  commit(durable: boolean): void {
+    const order = [...this.pending.filter((p) => p.final !== this.plan.output), ...this.pending.filter((p) => p.final === this.plan.output)];
+    for (const p of order) this.io(() => fs.renameSync(p.temp, p.final), p.final);
+    this.pending.length = 0;
+    if (durable) for (const dir of new Set(order.map((p) => path.dirname(p.final)))) fsyncPath(dir);
+  }
+
+  abandon(): void {
+    for (const p of this.pending) fs.rmSync(p.temp, { force: true });
+    this.pending.length = 0;
+    for (const dir of this.createdDirs.reverse()) {
+      try {
+        fs.rmdirSync(dir);
+      } catch {
+        // not empty (someone else wrote there): leave it
+      }
+    }
+  }
+
+  private makeDir(dir: string): void {
+    if (fs.existsSync(dir)) return;
+    const missing: string[] = [];
+    for (let d = dir; !fs.existsSync(d) && path.dirname(d) !== d; d = path.dirname(d)) missing.unshift(d);
+    for (const d of missing) {
+      this.io(() => fs.mkdirSync(d), d);
+      this.createdDirs.push(d);
+    }
+  }
+
+  private error(err: unknown, file: string): unknown {
+    const code = (err as NodeJS.ErrnoException).code;
+    const folder = path.dirname(file);
+    switch (code) {
+      case 'ENOSPC':
+      case 'EDQUOT':
+        return new ModelError(`disk full while writing the pruned model (${code === 'ENOSPC' ? 'no space left on device' : 'disk quota exceeded'})`, folder,
+          'Free some space, or write the output elsewhere with -o; nothing was written.');
+      case 'EACCES':
+      case 'EPERM':
+        return new ModelError('cannot write in this folder (permission denied)', folder, 'Choose an output folder you can write to with -o.');
+      case 'EROFS':
+        return new ModelError('cannot write in this folder (read-only file system)', folder, 'Choose an output folder on a writable disk with -o.');
+      case 'ENOTDIR':
+        return new ModelError('a part of the output path is a file, not a folder', file, 'Check the -o path.');
+      case 'ENAMETOOLONG':
+        return new ModelError('the output path is too long', file, 'Choose a shorter -o path.');
+      default:
+        return err;
+    }
+  }
+}
+
+/** Bytes per read and write: large enough for throughput, small enough to see Ctrl+C promptly. */
+const CHUNK = 8 << 20;
+
+function readExactly(fd: number, out: Uint8Array, position: number, file: string): void {
+  let done = 0;
+  while (done < out.length) {
+    const n = fs.readSync(fd, out, done, out.length - done, position + done);
+    if (n === 0) throw new ModelError(`file shrank while pruning (wanted ${out.length} bytes at ${position})`, file, 'Check that nothing else is writing the file, and run again.');
+    done += n;
+  }
+}
+
+function writeExactly(fd: number, bytes: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done, position + done);
+}
+
+function fsyncPath(p: string): void {
+  const fd = fs.openSync(p, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function realpath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
