@@ -336,11 +336,13 @@ function unknownKeys(o: Record<string, unknown>, p: string, known: readonly stri
   }
 }
 
+/**
+ * Whether the plan names this model: the same file relative to the plan's folder, or the same file
+ * name (a plan kept in another folder and given explicitly alongside its model; the hash, when
+ * present, is the real check).
+ */
 function sameModelFile(planModel: string, options: ValidateOptions): boolean {
-  if (options.planPath) {
-    const resolved = path.resolve(path.dirname(options.planPath), planModel);
-    return resolved === path.resolve(options.modelPath);
-  }
+  if (options.planPath && path.resolve(path.dirname(options.planPath), planModel) === path.resolve(options.modelPath)) return true;
   return path.basename(planModel.replace(/\\/g, '/')) === path.basename(options.modelPath);
 }
 

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The main job (`npm start`): on the bundled, trained sample, map every layer to its pruning scheme
+# (the per-layer table: scheme, block, rate, latency dense → pruned, reason), prune the model with
+# that plan, and check that the pruned model runs in onnxruntime. Outputs go to out/.
+# Usage: bash scripts/main-job.sh [MODEL] [OUT_DIR]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+model="${1:-samples/fashion-cnn.onnx}"
+out="${2:-out}"
+name="$(basename "$model" .onnx)"
+
+node scripts/build.mjs > /dev/null
+mkdir -p "$out"
+node dist/cli.js map "$model" -o "$out/$name.prune.json"
+echo
+node dist/cli.js prune "$model" --plan "$out/$name.prune.json" -o "$out/$name.pruned.onnx" --force --verify
+echo
+echo "outputs: $out/$name.prune.json (the plan), $out/$name.pruned.onnx (the pruned model)"
