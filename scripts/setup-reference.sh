@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up the Python reference side: Debian test data, the .venv-ref venv (local wheels only),
-# the test corpora under test/corpora/ and their reference manifest. Idempotent; re-runs take seconds.
+# Sets up the Python reference side: Debian test data (ONNX models, fashion-mnist), the .venv-ref
+# venv (local wheels only), the test corpora under test/corpora/ and their reference manifest.
+# Idempotent; re-runs take seconds.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,11 +28,21 @@ apt_install() {  # root only; runs apt-get update at most once per run
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+# libonnx-testdata: ~1,070 real ONNX test models; dataset-fashion-mnist (MIT): the data
+# scripts/sample/train_sample.py trains the bundled sample model on.
+DEBIAN_DATA=(libonnx-testdata dataset-fashion-mnist)
+
 ensure_debian_testdata() {
-  if dpkg-query -W -f='${Status}' libonnx-testdata 2>/dev/null | grep -q 'install ok installed'; then
+  local pkg missing=()
+  for pkg in "${DEBIAN_DATA[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$pkg")
+    fi
+  done
+  if [[ ${#missing[@]} -eq 0 ]]; then
     return
   fi
-  apt_install libonnx-testdata
+  apt_install "${missing[@]}"
 }
 
 ensure_python() {
