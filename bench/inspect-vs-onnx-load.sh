@@ -6,25 +6,8 @@
 #
 #   bash bench/inspect-vs-onnx-load.sh [MODEL] [-n RUNS]      (default: torchvision/resnet50.onnx, 7 runs)
 #   npm run bench -- [MODEL] [-n RUNS]
-set -euo pipefail
-
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-MODEL="$ROOT/test/corpora/torchvision/resnet50.onnx"
-RUNS=7
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    -n|--runs) RUNS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) MODEL="$1"; shift ;;
-  esac
-done
-
-die() { echo "bench: $*" >&2; exit 1; }
-[[ -f "$MODEL" ]] || die "no model file $MODEL (the default comes from \`npm run setup:reference\`)"
-[[ "$RUNS" =~ ^[0-9]+$ && "$RUNS" -ge 5 ]] || die "RUNS must be a number >= 5 (got $RUNS)"
-
-PY="$ROOT/.venv-ref/bin/python"
-[[ -x "$PY" ]] || die "$PY is missing: run \`npm run setup:reference\`"
+DEFAULT_RUNS=7 MIN_RUNS=5
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 "$PY" -c 'import onnx' 2>/dev/null || die "onnx is not installed in .venv-ref: run \`npm run setup:reference\`"
 
 # Peak RSS comes from GNU time when present (the helper falls back to getrusage otherwise).

@@ -6,24 +6,8 @@
 # See bench/README.md.
 #
 #   bash bench/prune-speed.sh [MODEL] [-n RUNS]      (default: torchvision/resnet50.onnx, 5 runs)
-set -euo pipefail
-
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-MODEL="$ROOT/test/corpora/torchvision/resnet50.onnx"
-RUNS=5
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    -n|--runs) RUNS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) MODEL="$1"; shift ;;
-  esac
-done
-
-die() { echo "bench: $*" >&2; exit 1; }
-[[ -f "$MODEL" ]] || die "no model file $MODEL (the default comes from \`npm run setup:reference\`)"
-[[ "$RUNS" =~ ^[0-9]+$ && "$RUNS" -ge 3 ]] || die "RUNS must be a number >= 3 (got $RUNS)"
-PY="$ROOT/.venv-ref/bin/python"
-[[ -x "$PY" ]] || die "$PY is missing: run \`npm run setup:reference\`"
+DEFAULT_RUNS=5 MIN_RUNS=3
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # Benchmark the current sources: rebuild the CLI when it is missing or older than a source file.
 CLI="$ROOT/dist/cli.js"

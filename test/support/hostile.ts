@@ -3,6 +3,7 @@
 // random bytes, and the seeded mutations the fuzz test applies to real models.
 // Everything here is deterministic: the same seed gives the same bytes.
 
+import { mulberry32 } from './prng';
 import { onnx } from 'onnx-proto';
 
 // ---------------------------------------------------------------------------------------------
@@ -64,17 +65,7 @@ export function fixed32Field(field: number, bytes4: Uint8Array = new Uint8Array(
 // ---------------------------------------------------------------------------------------------
 // Seeded randomness
 
-/** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 export class Rng {
   private readonly next: () => number;

@@ -1,6 +1,7 @@
 // Test helpers: a layer's geometry straight from an op, its weight shape and attributes (through the
 // engine's weightMatrices, which weight-matrix.test.ts checks by hand), and a seeded PRNG.
 
+import { mulberry32 } from '../../support/prng';
 import type { Node, Tensor } from '../../../src/core/onnx/model';
 import type { LayerGeometry } from '../../../src/core/schemes/scheme';
 import { weightMatrices } from '../../../src/core/schemes/weight-matrix';
@@ -28,17 +29,8 @@ export function count(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (test/support/prng.ts): a small seeded PRNG, uniform in [0, 1). */
+export const prng = mulberry32;
 
 /** Random weights in (−1, 1) for a shape. */
 export function randomWeights(rand: () => number, shape: readonly number[]): Float32Array {
