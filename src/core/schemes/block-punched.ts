@@ -17,7 +17,8 @@
 // first for being small nor spared.
 
 import type { PruningScheme } from './scheme';
-import { blockFit, blockOf, commonChecks, infeasible, layerSize, newMasks, prunePrefix, rankOrder, requireFeasible, zeroRange } from './rank';
+import type { WeightMatrix } from './weight-matrix';
+import { blockFit, blockOf, columnOffsets, commonChecks, infeasible, layerSize, newMasks, pruneLowest, requireFeasible } from './rank';
 
 export const blockPunched: PruningScheme = {
   id: 'block-punched',
@@ -41,44 +42,80 @@ export const blockPunched: PruningScheme = {
     const sizes = new Uint32Array(n);
     let u = 0;
     for (const m of layer.matrices) {
-      const w = weights[m.tensor];
-      const K = m.kernel;
-      const columnNorm = new Float64Array(K);
-      for (let f0 = 0; f0 < m.rows; f0 += bf) {
-        const f1 = Math.min(m.rows, f0 + bf);
-        for (let c0 = 0; c0 < m.channels; c0 += bc) {
-          const c1 = Math.min(m.channels, c0 + bc);
-          const scale = (bc / (c1 - c0)) * Math.sqrt(bf / (f1 - f0));
-          for (let k = 0; k < K; k++) scores[u + k] = 0;
-          for (let c = c0; c < c1; c++) {
-            // ||W[f0..f1, c, k]||² for every k at once: kernel positions are contiguous in memory.
-            for (let k = 0; k < K; k++) columnNorm[k] = 0;
-            for (let f = f0; f < f1; f++) {
-              const base = m.offset + f * m.rowStride + c * m.channelStride;
-              for (let k = 0; k < K; k++) columnNorm[k] += w[base + k] * w[base + k];
-            }
-            for (let k = 0; k < K; k++) scores[u + k] += Math.sqrt(columnNorm[k]);
-          }
-          for (let k = 0; k < K; k++, u++) {
-            scores[u] *= scale;
-            sizes[u] = (f1 - f0) * (c1 - c0);
-          }
-        }
-      }
+      u = scoreMatrix(m, weights[m.tensor], bf, bc, scores, sizes, u);
     }
-    // Choose units in rank order; zero them afterwards in memory order (far fewer cache misses).
-    const pruned = new Uint8Array(n);
-    prunePrefix(rankOrder(scores), spec.rate * layerSize(layer), (g) => sizes[g], (g) => (pruned[g] = 1));
+    // Choose units in rank order; write the masks afterwards in memory order (far fewer cache misses).
+    const pruned = pruneLowest(scores, sizes, spec.rate * layerSize(layer));
     u = 0;
-    for (const m of layer.matrices) {
-      for (let f0 = 0; f0 < m.rows; f0 += bf) {
-        const f1 = Math.min(m.rows, f0 + bf);
-        for (let c0 = 0; c0 < m.channels; c0 += bc) {
-          const c1 = Math.min(m.channels, c0 + bc);
-          for (let k = 0; k < m.kernel; k++, u++) if (pruned[u]) zeroRange(masks, m, f0, f1, c0, c1, k, k + 1);
-        }
-      }
-    }
+    for (const m of layer.matrices) u = maskMatrix(m, masks[m.tensor], pruned, bf, bc, u);
     return masks;
   },
 };
+
+/**
+ * Scores the units of one matrix into scores[u…] (and their sizes), returning the next unit index.
+ * One filter block at a time, the squares of its rows are summed column by column (j = c·K + k)
+ * while streaming each row through memory once; then every column's norm goes to its unit. The sums
+ * run in the same order as the definition's (filters, then channels), so scores are exact to it.
+ */
+function scoreMatrix(m: WeightMatrix, w: Float32Array, bf: number, bc: number, scores: Float64Array, sizes: Uint32Array, u: number): number {
+  const K = m.kernel;
+  const columns = m.channels * K;
+  const offsets = columnOffsets(m);
+  const contiguous = m.channelStride === K; // a row's C·K weights are adjacent (Conv, Gemm with transB)
+  const squares = new Float64Array(columns);
+  for (let f0 = 0; f0 < m.rows; f0 += bf) {
+    const f1 = Math.min(m.rows, f0 + bf);
+    squares.fill(0);
+    for (let f = f0; f < f1; f++) {
+      const base = m.offset + f * m.rowStride;
+      if (contiguous) {
+        for (let j = 0; j < columns; j++) {
+          const x = w[base + j];
+          squares[j] += x * x;
+        }
+      } else {
+        for (let j = 0; j < columns; j++) {
+          const x = w[base + offsets[j]];
+          squares[j] += x * x;
+        }
+      }
+    }
+    for (let c0 = 0; c0 < m.channels; c0 += bc) {
+      const c1 = Math.min(m.channels, c0 + bc);
+      const scale = (bc / (c1 - c0)) * Math.sqrt(bf / (f1 - f0));
+      for (let k = 0; k < K; k++) {
+        let score = 0;
+        for (let c = c0; c < c1; c++) score += Math.sqrt(squares[c * K + k]);
+        scores[u + k] = score * scale;
+        sizes[u + k] = (f1 - f0) * (c1 - c0);
+      }
+      u += K;
+    }
+  }
+  return u;
+}
+
+/**
+ * Writes one matrix's mask from the units' flags (1 = pruned), returning the next unit index. All
+ * rows of a filter block share one mask row, built once and copied to each of them.
+ */
+function maskMatrix(m: WeightMatrix, mask: Uint8Array, pruned: Uint8Array, bf: number, bc: number, u: number): number {
+  const K = m.kernel;
+  const offsets = columnOffsets(m);
+  const contiguous = m.channelStride === K;
+  const row = new Uint8Array(m.channels * K); // column j = c·K + k
+  for (let f0 = 0; f0 < m.rows; f0 += bf) {
+    for (let c0 = 0; c0 < m.channels; c0 += bc, u += K) {
+      for (let c = c0; c < Math.min(m.channels, c0 + bc); c++) {
+        for (let k = 0; k < K; k++) row[c * K + k] = pruned[u + k] ^ 1;
+      }
+    }
+    for (let f = f0; f < Math.min(m.rows, f0 + bf); f++) {
+      const base = m.offset + f * m.rowStride;
+      if (contiguous) mask.set(row, base);
+      else for (let j = 0; j < row.length; j++) mask[base + offsets[j]] = row[j];
+    }
+  }
+  return u;
+}

@@ -112,12 +112,14 @@ export function lowestEqual(scores: Float32Array | Float64Array, count: number):
   const flags = new Uint8Array(n);
   if (count <= 0) return flags;
   if (count >= n) return flags.fill(1);
-  const threshold = kthSmallest(scores.map(rankable), count - 1);
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = rankable(scores[i]);
+  const threshold = kthSmallest(keys.slice(), count - 1);
   let below = 0;
-  for (let i = 0; i < n; i++) if (rankable(scores[i]) < threshold) below++;
+  for (let i = 0; i < n; i++) below += keys[i] < threshold ? 1 : 0;
   let ties = count - below;
   for (let i = 0; i < n; i++) {
-    const s = rankable(scores[i]);
+    const s = keys[i];
     if (s < threshold) flags[i] = 1;
     else if (s === threshold && ties > 0) {
       flags[i] = 1;
@@ -204,6 +206,28 @@ export function prunePrefix(order: ArrayLike<number>, target: number, cost: (g: 
     break;
   }
   return zeros;
+}
+
+/**
+ * Flags (1 = prune) for the groups that prunePrefix takes in rank order towards `target` zeros, each
+ * group g adding sizes[g]. When all groups are the same size (block schemes whose blocks divide the
+ * layer) that is just the k lowest scores for the k prunePrefix settles on, which a linear-time
+ * selection finds without sorting all the groups.
+ */
+export function pruneLowest(scores: Float64Array, sizes: Uint32Array, target: number): Uint8Array {
+  const size = sizes[0];
+  let uniform = true;
+  for (let g = 0; g < sizes.length && uniform; g++) uniform = sizes[g] === size;
+  if (uniform) {
+    // prunePrefix's rule with a constant cost: as many as fit, plus the straddling one if closer.
+    let count = 0;
+    while (count < scores.length && count * size + size <= target + 1e-9) count++;
+    if (count < scores.length && count * size + size - target < target - count * size - 1e-9) count++;
+    return lowestEqual(scores, count);
+  }
+  const flags = new Uint8Array(scores.length);
+  prunePrefix(rankOrder(scores), target, (g) => sizes[g], (g) => (flags[g] = 1));
+  return flags;
 }
 
 /** Offset of every GEMM-view column j = c·K + k from its row's first element: c·channelStride + k. */
