@@ -2,7 +2,7 @@
 // every Conv whose F and C divide by (8, 4), score, mask and write — timed from loadModel to the
 // renamed output. Prints one JSON line {"ms", "loadMs", "maskMs", "writeMs", "layers"}.
 //
-//   node --import tsx bench/prune-speed.ts MODEL OUT [--no-fsync]
+//   node --import tsx bench/prune-speed.ts MODEL OUT [--fsync]
 //   node --import tsx bench/prune-speed.ts MODEL --write-plan PLAN     (the same plan as a plan file, for the CLI)
 // bench/prune-speed.sh runs it bundled by esbuild, as the CLI is (under tsx every call into another
 // module goes through a getter, which slows the hot loops of the schemes severalfold).
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify({ layers: Object.keys(plan.layers).length }) + '\n');
     return;
   }
-  const durable = !process.argv.includes('--no-fsync');
+  const durable = process.argv.includes('--fsync'); // as the CLI: off unless asked for
   const t0 = performance.now();
   const loaded = loadModel(model);
   const layers = findLayers(loaded.model, loaded.tensors);

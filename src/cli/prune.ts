@@ -22,12 +22,12 @@ import { formatCount, table } from './format';
 
 export const pruneCommand: Command = {
   name: 'prune',
-  usage: 'prune MODEL [--plan PLAN] [-o OUT] [--json] [--force] [--verify]',
+  usage: 'prune MODEL [--plan PLAN] [-o OUT] [--json] [--force] [--fsync] [--verify]',
   summary: 'writes the pruned model (a copy with the plan\'s masks applied), never over MODEL',
   async run(args) {
     const { values, positionals } = parse(args, {
       plan: { type: 'string' }, target: { type: 'string' }, output: { type: 'string', short: 'o' }, json: { type: 'boolean' },
-      force: { type: 'boolean' }, verify: { type: 'boolean' },
+      force: { type: 'boolean' }, fsync: { type: 'boolean' }, verify: { type: 'boolean' },
     }, ['MODEL']);
     if (values.help) return help();
     if (values.plan && values.target) throw new UsageError('--target chooses the rule-based plan; with --plan the plan says its target');
@@ -45,7 +45,7 @@ export const pruneCommand: Command = {
         : mapModel(loaded.model, layers, loaded.tensors, { target, modelName: path.basename(loaded.model.path) });
       const masks = buildMasks(loaded, layers, plan, values.plan ?? `rule-based plan for ${target}`);
       const out = values.output ?? defaultOutputPath(loaded.model);
-      const report = await writePrunedModel(loaded, masks, out, { signal: controller.signal, force: values.force, layers });
+      const report = await writePrunedModel(loaded, masks, out, { signal: controller.signal, force: values.force, durable: values.fsync, layers });
       process.off('SIGINT', onSigint); // the output is complete: Ctrl+C from here on just stops
       const verify = values.verify ? await verifyInOnnxRuntime(loaded.model.path, report.output) : undefined;
       process.stdout.write(values.json ? toJson(verify ? { ...report, verify } : report) + '\n' : render(report, verify));
@@ -167,13 +167,14 @@ function generatedInputs(model: Model, ort: typeof import('onnxruntime-node')): 
 
 function help(): number {
   process.stdout.write([
-    'usage: prunemap prune MODEL [--plan PLAN | --target ID] [-o OUT] [--json] [--force] [--verify]',
+    'usage: prunemap prune MODEL [--plan PLAN | --target ID] [-o OUT] [--json] [--force] [--fsync] [--verify]',
     '',
     'Applies the plan\'s masks and writes the pruned model: a copy of MODEL in which only the pruned',
     `weights are zero. Without --plan, the rule-based plan of \`prunemap map\` for --target (default ${defaultTarget}).`,
     'OUT defaults to <name>.pruned.onnx next to MODEL (<name>.pruned/<name>.onnx for',
     'a model with external data, whose data files are written next to it). MODEL is never written;',
-    'an existing OUT is replaced only with --force. --verify runs the result in onnxruntime-node.',
+    'an existing OUT is replaced only with --force. --fsync flushes the outputs to disk before they are',
+    'renamed into place (durable across a power cut). --verify runs the result in onnxruntime-node.',
     '--json prints the report in the format of docs/cli.md.',
   ].join('\n') + '\n');
   return 0;
