@@ -15,6 +15,8 @@ export interface ByteSource {
    * next call. The protobuf cursor reads through this; whatever it keeps, it copies or decodes.
    */
   readWindow(offset: number, length: number): Uint8Array;
+  /** Copies bytes [offset, offset+out.length) into `out` (a caller reusing one buffer avoids fresh allocations). */
+  copyTo(out: Uint8Array, offset: number): void;
   close(): void;
 }
 
@@ -28,6 +30,9 @@ export class BufferSource implements ByteSource {
   }
   readWindow(offset: number, length: number): Uint8Array {
     return this.read(offset, length);
+  }
+  copyTo(out: Uint8Array, offset: number): void {
+    out.set(this.read(offset, out.length));
   }
   close(): void {}
 }
@@ -70,7 +75,11 @@ export class FileSource implements ByteSource {
     return this.readInto(this.window, offset, length).subarray(0, length);
   }
 
-  private readInto(out: Buffer, offset: number, length: number): Buffer {
+  copyTo(out: Uint8Array, offset: number): void {
+    this.readInto(out, offset, out.length);
+  }
+
+  private readInto<T extends Uint8Array>(out: T, offset: number, length: number): T {
     if (this.fd === undefined) throw new Error(`read from closed file ${this.path}`);
     let done = 0;
     while (done < length) {

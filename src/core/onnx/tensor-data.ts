@@ -18,6 +18,17 @@ export function elementCount(dims: readonly number[]): number {
   return n;
 }
 
+/** A float buffer reused across reads, grown to the largest request. */
+export class ScratchBuffer {
+  private buffer = new Float32Array(0);
+
+  /** A view of n floats (contents unspecified until written). */
+  floats(n: number): Float32Array {
+    if (this.buffer.length < n) this.buffer = new Float32Array(n);
+    return this.buffer.subarray(0, n);
+  }
+}
+
 /** Reads tensor payloads of one model; owns the file handles of its external data files. */
 export class TensorReader {
   private readonly externalFds = new Map<string, number>();
@@ -96,18 +107,38 @@ export class TensorReader {
     this.externalFds.clear();
   }
 
+  /**
+   * FLOAT values held as raw or external data, read straight into `scratch` (grown when too small)
+   * with no allocation per tensor; the result is a view of the scratch, valid until its next use.
+   * Undefined for other storage or data types (use float32).
+   */
+  float32Into(t: Tensor, scratch: ScratchBuffer): Float32Array | undefined {
+    const s = t.storage;
+    if (t.dataType !== DataType.FLOAT || !littleEndianHost || (s.kind !== 'raw' && s.kind !== 'external')) return undefined;
+    const n = elementCount(t.dims);
+    if (s.range.length < n * 4) return undefined; // float32() says what is wrong
+    const out = scratch.floats(n);
+    this.copyRange({ ...s.range, length: n * 4 }, new Uint8Array(out.buffer, out.byteOffset, n * 4));
+    return out;
+  }
+
   private readRange(r: ByteRange): Uint8Array {
     if (r.file === this.modelSource.path) return this.modelSource.read(r.offset, r.length);
+    const out = Buffer.allocUnsafe(r.length);
+    this.copyRange(r, out);
+    return out;
+  }
+
+  private copyRange(r: ByteRange, out: Uint8Array): void {
+    if (r.file === this.modelSource.path) return this.modelSource.copyTo(out, r.offset);
     try {
       let fd = this.externalFds.get(r.file);
       if (fd === undefined) {
         fd = fs.openSync(r.file, 'r');
         this.externalFds.set(r.file, fd);
       }
-      const out = Buffer.allocUnsafe(r.length);
       const n = fs.readSync(fd, out, 0, r.length, r.offset);
       if (n !== r.length) throw new Error(`ended after ${n} of ${r.length} bytes`);
-      return out;
     } catch (err) {
       const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
       throw new ModelError(`cannot read external data ${r.file} (${why})`, this.modelSource.path, 'Check that the data file is readable and complete; copy it again if needed.');

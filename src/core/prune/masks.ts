@@ -2,13 +2,11 @@
 // the scheme is feasible for the layer, its weights can be patched in place), so a bad plan fails
 // before any weight is read; then each layer's scheme scores its weights and makes its masks.
 
-import * as os from 'node:os';
 import { ModelError } from '../errors';
 import type { Layer } from '../layers';
-import { DataType } from '../onnx/dtypes';
 import type { LoadedModel } from '../onnx/load';
 import type { Tensor } from '../onnx/model';
-import { elementCount } from '../onnx/tensor-data';
+import { elementCount, ScratchBuffer } from '../onnx/tensor-data';
 import type { Plan, PlanLayer } from '../plan';
 import { closest } from '../plan-validate';
 import { getScheme, schemeIds } from '../schemes/registry';
@@ -71,9 +69,12 @@ export function buildMasks(loaded: LoadedModel, layers: readonly Layer[], plan: 
     locator.close();
   }
   const out: MaskSet = new Map();
+  // FLOAT weights are read into two reused buffers (W and R): the weights of a layer are needed only
+  // while its masks are made, and fresh buffers for a 100 MB model cost more than the reads.
+  const scratch = [new ScratchBuffer(), new ScratchBuffer()];
   for (const { layer, scheme, spec } of work) {
     const tensors = weightTensorsOf(layer);
-    const weights = tensors.map((t) => float32Of(loaded, t));
+    const weights = tensors.map((t, i) => loaded.tensors.float32Into(t, scratch[i]) ?? loaded.tensors.float32(t));
     const masks = scheme.mask(geometryOf(layer), weights, spec);
     tensors.forEach((t, i) => {
       if (masks[i]?.length !== elementCount(t.dims)) {
@@ -84,25 +85,6 @@ export function buildMasks(loaded: LoadedModel, layers: readonly Layer[], plan: 
   }
   return out;
 }
-
-/** A tensor's values as float32: FLOAT raw bytes are copied as they are (the reader's general path converts element by element). */
-function float32Of(loaded: LoadedModel, t: Tensor): Float32Array {
-  if (t.dataType === DataType.FLOAT && littleEndian) {
-    const n = elementCount(t.dims);
-    const raw = loaded.tensors.raw(t);
-    if (raw.length >= n * 4) {
-      // A file read hands over a fresh buffer: view it. A view into an in-memory model is copied
-      // (it may be unaligned, and the model's bytes are not ours to share).
-      if (raw.byteOffset === 0 && raw.buffer.byteLength === raw.length) return new Float32Array(raw.buffer, 0, n);
-      const out = new Float32Array(n);
-      new Uint8Array(out.buffer).set(raw.subarray(0, n * 4));
-      return out;
-    }
-  }
-  return loaded.tensors.float32(t);
-}
-
-const littleEndian = os.endianness() === 'LE';
 
 /** "block-punched [8,4] at rate 0.875", for messages. */
 export function describeSpec(spec: SchemeSpec): string {
