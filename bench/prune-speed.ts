@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { findLayers, type Layer } from '../src/core/layers';
 import { loadModel } from '../src/core/onnx/load';
 import type { Plan } from '../src/core/plan';
-import { buildMasks } from '../src/core/prune/masks';
+import { prepareMasks } from '../src/core/prune/masks';
 import { writePrunedModel } from '../src/core/prune/write';
 
 export const BLOCK: [number, number] = [8, 4];
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const layers = findLayers(loaded.model, loaded.tensors);
   const plan = planOf(model, layers);
   const t1 = performance.now();
-  const masks = buildMasks(loaded, layers, plan);
+  const masks = prepareMasks(loaded, layers, plan); // as the CLI: computed while writing
   const t2 = performance.now();
   await writePrunedModel(loaded, masks, second, { force: true, layers, durable });
   loaded.close();

@@ -14,7 +14,7 @@ import type { Model } from '../core/onnx/model';
 import type { Plan } from '../core/plan';
 import { readPlanFile } from '../core/plan-io';
 import { formatProblem, validatePlanText } from '../core/plan-validate';
-import { buildMasks } from '../core/prune/masks';
+import { prepareMasks } from '../core/prune/masks';
 import { defaultOutputPath } from '../core/prune/output';
 import { writePrunedModel, type PruneReport } from '../core/prune/write';
 import { parse, toJson, UsageError, type Command } from './command';
@@ -43,7 +43,7 @@ export const pruneCommand: Command = {
       const plan = values.plan
         ? readPlan(values.plan, loaded.model, layers)
         : mapModel(loaded.model, layers, loaded.tensors, { target, modelName: path.basename(loaded.model.path) });
-      const masks = buildMasks(loaded, layers, plan, values.plan ?? `rule-based plan for ${target}`);
+      const masks = prepareMasks(loaded, layers, plan, values.plan ?? `rule-based plan for ${target}`); // computed as the writer reaches each layer
       const out = values.output ?? defaultOutputPath(loaded.model);
       const report = await writePrunedModel(loaded, masks, out, { signal: controller.signal, force: values.force, durable: values.fsync, layers });
       process.off('SIGINT', onSigint); // the output is complete: Ctrl+C from here on just stops

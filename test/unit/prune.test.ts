@@ -15,7 +15,7 @@ import { ModelError } from '../../src/core/errors';
 import { findLayers, type Layer } from '../../src/core/layers';
 import { constantNodeTensor } from '../../src/core/onnx/graph-view';
 import { loadModel, type LoadedModel } from '../../src/core/onnx/load';
-import { buildMasks, type MaskSet } from '../../src/core/prune/masks';
+import { buildMasks, prepareMasks, type MaskSet } from '../../src/core/prune/masks';
 import { defaultOutputPath } from '../../src/core/prune/output';
 import { writePrunedModel } from '../../src/core/prune/write';
 import { TensorLocator } from '../../src/core/prune/locate';
@@ -346,6 +346,31 @@ test('buildMasks: unknown layer (closest id suggested), unknown scheme, infeasib
   const smallest = w.map((v, i) => [v, i]).sort((a, b) => a[0] - b[0]).slice(0, 6).map(([, i]) => i).sort((a, b) => a - b);
   assert.deepEqual([...masks.get('fc')!.masks[0].entries()].filter(([, m]) => m === 0).map(([i]) => i), smallest);
   loaded.close();
+});
+
+test('masks prepared on demand: same checks up front, computed only as the writer reaches each layer, same output as eager masks', async () => {
+  const dir = freshDir();
+  const file = save(dir, 'm.onnx', modelBytes(graph({
+    node: [node('Gemm', ['x', 'w1'], ['h'], [attr.int('transB', 1)], 'fc1'), node('Gemm', ['h', 'w2'], ['y'], [attr.int('transB', 1)], 'fc2')],
+    initializer: [
+      { name: 'w1', dims: [6, 6], dataType: 1, rawData: new Uint8Array(new Float32Array(values(36)).buffer) },
+      { name: 'w2', dims: [4, 6], dataType: 1, rawData: new Uint8Array(new Float32Array(values(24, 100)).buffer) },
+    ],
+    input: [valueInfo('x', 1, [2, 6])], output: [valueInfo('y', 1, [2, 4])],
+  })));
+  const { loaded, layers } = open(file);
+  const plan = { model: 'm.onnx', target: 'host-cpu', layers: { fc1: { scheme: 'unstructured', rate: 0.5 }, fc2: { scheme: 'block-bcr', block: [2, 3], rate: 0.5 } } } as never;
+  assert.throws(() => prepareMasks(loaded, layers, { ...(plan as object), layers: { fc3: { scheme: 'dense', rate: 0 } } } as never), /the model has no layer "fc3"/);
+  // Weights are read only when a layer's masks are first needed: with the model closed, that fails.
+  const early = prepareMasks(loaded, layers, plan);
+  const eager = buildMasks(loaded, layers, plan);
+  const lazy = prepareMasks(loaded, layers, plan);
+  const eagerReport = await writePrunedModel(loaded, eager, path.join(dir, 'eager.onnx'), { layers });
+  const lazyReport = await writePrunedModel(loaded, lazy, path.join(dir, 'lazy.onnx'), { layers });
+  assert.equal(sha(path.join(dir, 'lazy.onnx')), sha(path.join(dir, 'eager.onnx')));
+  assert.deepEqual(lazyReport.layers, eagerReport.layers);
+  loaded.close();
+  assert.throws(() => early.get('fc1')!.masks, /closed/);
 });
 
 function* range(from: number, to: number) {

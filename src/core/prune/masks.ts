@@ -36,6 +36,17 @@ export function weightTensorsOf(layer: Layer): Tensor[] {
  * the scheme's reason) or weights that cannot be patched in place. `where` names the plan in messages.
  */
 export function buildMasks(loaded: LoadedModel, layers: readonly Layer[], plan: Plan, where = 'plan'): MaskSet {
+  const set = prepareMasks(loaded, layers, plan, where);
+  for (const entry of set.values()) void entry.masks; // compute them all now
+  return set;
+}
+
+/**
+ * buildMasks with the same checks made now, but each layer's masks computed when first read: the
+ * writer reads them as it reaches the layer's weights, so their computation overlaps its I/O.
+ * The model must stay open until then.
+ */
+export function prepareMasks(loaded: LoadedModel, layers: readonly Layer[], plan: Plan, where = 'plan'): MaskSet {
   const byId = new Map(layers.map((l) => [l.id, l]));
   const work: { layer: Layer; scheme: PruningScheme; spec: PlanLayer }[] = [];
   if (typeof plan.layers !== 'object' || plan.layers === null || Array.isArray(plan.layers)) {
@@ -68,11 +79,10 @@ export function buildMasks(loaded: LoadedModel, layers: readonly Layer[], plan: 
   } finally {
     locator.close();
   }
-  const out: MaskSet = new Map();
   // FLOAT weights are read into two reused buffers (W and R): the weights of a layer are needed only
   // while its masks are made, and fresh buffers for a 100 MB model cost more than the reads.
   const scratch = [new ScratchBuffer(), new ScratchBuffer()];
-  for (const { layer, scheme, spec } of work) {
+  const compute = ({ layer, scheme, spec }: (typeof work)[number]) => () => {
     const tensors = weightTensorsOf(layer);
     const weights = tensors.map((t, i) => loaded.tensors.float32Into(t, scratch[i]) ?? loaded.tensors.float32(t));
     const masks = scheme.mask(geometryOf(layer), weights, spec);
@@ -81,9 +91,20 @@ export function buildMasks(loaded: LoadedModel, layers: readonly Layer[], plan: 
         throw new Error(`scheme ${scheme.id} returned a mask of ${masks[i]?.length} elements for ${t.name} (${elementCount(t.dims)} weights)`);
       }
     });
-    out.set(layer.id, { layer, masks, spec });
+    return masks;
+  };
+  return new Map(work.map((job) => [job.layer.id, new MasksOnDemand(job.layer, job.spec, compute(job))]));
+}
+
+/** A layer's masks, computed at the first read of `masks`. */
+class MasksOnDemand implements LayerMasks {
+  private computed?: readonly Uint8Array[];
+
+  constructor(readonly layer: Layer, readonly spec: SchemeSpec, private readonly compute: () => readonly Uint8Array[]) {}
+
+  get masks(): readonly Uint8Array[] {
+    return (this.computed ??= this.compute());
   }
-  return out;
 }
 
 /** "block-punched [8,4] at rate 0.875", for messages. */

@@ -18,7 +18,7 @@ import type { LoadedModel } from '../onnx/load';
 import type { Tensor } from '../onnx/model';
 import { elementCount } from '../onnx/tensor-data';
 import { TensorLocator, type ElementLayout } from './locate';
-import { weightTensorsOf, type MaskSet } from './masks';
+import { weightTensorsOf, type LayerMasks, type MaskSet } from './masks';
 import { planOutput, type OutputPlan } from './output';
 import { streamPieces, type Piece, type StreamEnds } from './stream-pieces';
 
@@ -78,12 +78,14 @@ export interface PruneReport {
   readonly totals: PruneTotals;
 }
 
-/** A tensor to patch: its element layout and the mask (shared tensors appear once). */
+/** A tensor to patch: its element layout and the layers whose weight it is (shared tensors appear once). */
 interface Patch {
   readonly tensor: Tensor;
   readonly layout: ElementLayout;
-  readonly mask: Uint8Array;
-  readonly layers: string[];
+  /** Each layer using the tensor, and the tensor's index among that layer's masks (W 0, R 1). */
+  readonly users: { readonly id: string; readonly masks: LayerMasks; readonly index: number }[];
+  /** The mask, once patching reaches the tensor (masks may be computed only when first read). */
+  mask?: Uint8Array;
   /** Filled in while patching: elements zero afterwards, and elements the mask removes. */
   zeros: number;
   pruned: number;
@@ -142,7 +144,7 @@ function runsByFile(patches: readonly Patch[]): Map<string, Run[]> {
     const list: Run[] = [];
     let base = 0;
     for (const r of p.layout.runs) {
-      const count = Math.min(r.count, p.mask.length - base);
+      const count = Math.min(r.count, elementCount(p.tensor.dims) - base);
       if (count <= 0) break;
       list.push({ offset: r.offset, count, maskBase: base, patch: p, last: false });
       base += count;
@@ -161,23 +163,14 @@ function collectPatches(loaded: LoadedModel, masks: MaskSet, allLayers: readonly
   const byKey = new Map<string, Patch>();
   const keyOf = (layout: ElementLayout) => `${realpath(layout.file)}:${layout.runs[0]?.offset ?? -1}`;
   try {
-    for (const [id, { layer, masks: layerMasks }] of masks) {
-      const tensors = weightTensorsOf(layer);
-      if (layerMasks.length !== tensors.length) throw new Error(`layer ${id}: ${layerMasks.length} masks for ${tensors.length} weight tensors`);
-      tensors.forEach((tensor, i) => {
-        const mask = layerMasks[i];
-        if (mask.length !== elementCount(tensor.dims)) throw new Error(`layer ${id}: mask of ${mask.length} elements for ${tensor.name} (${elementCount(tensor.dims)})`);
+    for (const [id, layerMasks] of masks) {
+      weightTensorsOf(layerMasks.layer).forEach((tensor, index) => {
         const layout = locator.locate(tensor, id);
         const key = keyOf(layout);
+        const user = { id, masks: layerMasks, index };
         const seen = byKey.get(key);
-        if (!seen) {
-          byKey.set(key, { tensor, layout, mask, layers: [id], zeros: 0, pruned: 0 });
-        } else if (!equalBytes(seen.mask, mask)) {
-          throw new ModelError(`weight "${tensor.name}" is shared by layers "${seen.layers[0]}" and "${id}", and their plan entries give it different masks`,
-            loaded.model.path, 'Give both layers the same scheme entry, or leave both dense.');
-        } else {
-          seen.layers.push(id);
-        }
+        if (seen) seen.users.push(user);
+        else byKey.set(key, { tensor, layout, users: [user], zeros: 0, pruned: 0 });
       });
     }
     if (allLayers) {
@@ -192,8 +185,8 @@ function collectPatches(loaded: LoadedModel, masks: MaskSet, allLayers: readonly
           }
           const shared = byKey.get(keyOf(layout));
           if (shared) {
-            throw new ModelError(`weight "${tensor.name}" of layer "${layer.id}", which the plan leaves dense, is also the weight of pruned layer "${shared.layers[0]}"`,
-              loaded.model.path, `Give "${layer.id}" the same plan entry as "${shared.layers[0]}", or leave both dense.`);
+            throw new ModelError(`weight "${tensor.name}" of layer "${layer.id}", which the plan leaves dense, is also the weight of pruned layer "${shared.users[0].id}"`,
+              loaded.model.path, `Give "${layer.id}" the same plan entry as "${shared.users[0].id}", or leave both dense.`);
           }
         }
       }
@@ -204,6 +197,28 @@ function collectPatches(loaded: LoadedModel, masks: MaskSet, allLayers: readonly
   const patches = [...byKey.values()];
   checkOverlaps(patches, loaded.model.path);
   return patches;
+}
+
+/**
+ * The patch's mask, checked when patching reaches it: one element per weight, and the same for
+ * every layer sharing the tensor.
+ */
+function maskOf(p: Patch, where: string): Uint8Array {
+  if (p.mask) return p.mask;
+  const maskOfUser = (u: Patch['users'][number]) => {
+    const mask = u.masks.masks[u.index];
+    if (mask?.length !== elementCount(p.tensor.dims)) throw new Error(`layer ${u.id}: mask of ${mask?.length} elements for ${p.tensor.name} (${elementCount(p.tensor.dims)})`);
+    return mask;
+  };
+  const [first, ...others] = p.users;
+  const mask = maskOfUser(first);
+  for (const other of others) {
+    if (!equalBytes(maskOfUser(other), mask)) {
+      throw new ModelError(`weight "${p.tensor.name}" is shared by layers "${first.id}" and "${other.id}", and their plan entries give it different masks`,
+        where, 'Give both layers the same scheme entry, or leave both dense.');
+    }
+  }
+  return (p.mask = mask);
 }
 
 /** Distinct tensors whose bytes overlap (a hostile or oddly deduplicated file) cannot be patched independently. */
@@ -275,16 +290,16 @@ function verifyRun(bytes: Uint8Array, run: Run, first: number, m: number, expect
 
 function report(input: string, plan: OutputPlan, masks: MaskSet, patches: Patch[], allLayers: readonly Layer[] | undefined): PruneReport {
   // A tensor shared by layers with equal masks was patched once: every sharer reports its counts.
-  const byMask = (mask: Uint8Array) => patches.find((p) => p.mask === mask) ?? patches.find((p) => equalBytes(p.mask, mask));
+  const patchOf = new Map(patches.flatMap((p) => p.users.map((u) => [`${u.id}\u0000${u.index}`, p] as const)));
   const layers: LayerReport[] = [];
-  for (const [id, { layer, masks: layerMasks, spec }] of masks) {
+  for (const [id, { layer, spec }] of masks) {
     let weights = 0, pruned = 0, zeros = 0;
-    for (const mask of layerMasks) {
-      const p = byMask(mask);
-      weights += mask.length;
+    weightTensorsOf(layer).forEach((t, index) => {
+      const p = patchOf.get(`${id}\u0000${index}`);
+      weights += elementCount(t.dims);
       pruned += p?.pruned ?? 0;
       zeros += p?.zeros ?? 0;
-    }
+    });
     layers.push({
       id, op: layer.op, scheme: spec?.scheme ?? 'mask', plannedRate: spec?.rate ?? null,
       achievedRate: weights ? pruned / weights : 0, weights, kept: weights - pruned, pruned, zeros,
@@ -449,7 +464,7 @@ function piecesOf(runs: readonly Run[], size: number, loaded: LoadedModel, progr
         offset: pos, length: m * esize,
         patch: (bytes) => {
           if (p.layout.walked) verifyRun(bytes, run, first, m, (p.expected ??= loaded.tensors.float32(p.tensor)));
-          const counted = zeroMasked(bytes, esize, p.mask, run.maskBase + first, m);
+          const counted = zeroMasked(bytes, esize, maskOf(p, loaded.model.path), run.maskBase + first, m);
           p.zeros += counted.zeros;
           p.pruned += counted.pruned;
           if (last) progress();
