@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 // The ESM build: jsonc-parser's `main` is a UMD bundle whose inner require() calls esbuild cannot follow.
-import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser/lib/esm/main';
+import { getLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser/lib/esm/main';
 import { ModelError } from './errors';
 import type { Plan, PlanLayer } from './plan';
 
@@ -210,6 +210,31 @@ function lineStarts(text: string): number[] {
     }
   }
   return starts;
+}
+
+// ---- Where a cursor is (editor completion) ----
+
+/** What sits at an offset of a (possibly unfinished) JSON text. */
+export interface JsonCursor {
+  /** Path of the member at the offset, e.g. ["layers", "conv1", "scheme"]; for a property name being typed, its (partial) name last. */
+  readonly path: readonly (string | number)[];
+  /** True when the offset is on a property name (or where one would start). */
+  readonly atKey: boolean;
+  /** The string literal under the offset: the offsets of its content (quotes excluded) and its value. */
+  readonly string?: { readonly start: number; readonly end: number; readonly value: string };
+}
+
+/** Where an offset is in a JSON text, tolerating the unfinished text of someone typing. */
+export function jsonCursorAt(text: string, offset: number): JsonCursor {
+  const location = getLocation(text, offset);
+  const node = location.previousNode;
+  let string: JsonCursor['string'];
+  if (node && (node.type === 'string' || node.type === 'property') && text[node.offset] === '"' && offset > node.offset) {
+    const closed = node.length >= 2 && text[node.offset + node.length - 1] === '"';
+    const end = node.offset + node.length - (closed ? 1 : 0);
+    if (offset <= end) string = { start: node.offset + 1, end, value: text.slice(node.offset + 1, end) };
+  }
+  return { path: [...location.path], atKey: location.isAtPropertyKey, ...(string ? { string } : {}) };
 }
 
 // ---- JSON pointers (RFC 6901) ----

@@ -67,7 +67,18 @@ function scoreMatrix(m: WeightMatrix, w: Float32Array, bf: number, bc: number, s
   for (let f0 = 0; f0 < m.rows; f0 += bf) {
     const f1 = Math.min(m.rows, f0 + bf);
     squares.fill(0);
-    for (let f = f0; f < f1; f++) {
+    let f = f0;
+    if (contiguous) {
+      // Four rows per pass: a quarter of the loads and stores of `squares`, same order of additions.
+      for (; f + 4 <= f1; f += 4) {
+        const r0 = m.offset + f * m.rowStride, r1 = r0 + m.rowStride, r2 = r1 + m.rowStride, r3 = r2 + m.rowStride;
+        for (let j = 0; j < columns; j++) {
+          const a = w[r0 + j], b = w[r1 + j], c = w[r2 + j], d = w[r3 + j];
+          squares[j] = squares[j] + a * a + b * b + c * c + d * d;
+        }
+      }
+    }
+    for (; f < f1; f++) {
       const base = m.offset + f * m.rowStride;
       if (contiguous) {
         for (let j = 0; j < columns; j++) {
