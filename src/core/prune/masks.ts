@@ -18,6 +18,11 @@ import { TensorLocator } from './locate';
 export interface LayerMasks {
   readonly layer: Layer;
   readonly masks: readonly Uint8Array[];
+  /**
+   * For masks computed on demand: the masks, computed from these values of the layer's weights
+   * when not computed yet (a caller that has just read the weights saves a second read).
+   */
+  masksFrom?(weights: readonly Float32Array[]): readonly Uint8Array[];
   /** The plan entry the masks come from (for the report's planned rate). */
   readonly spec?: SchemeSpec;
 }
@@ -82,9 +87,9 @@ export function prepareMasks(loaded: LoadedModel, layers: readonly Layer[], plan
   // FLOAT weights are read into two reused buffers (W and R): the weights of a layer are needed only
   // while its masks are made, and fresh buffers for a 100 MB model cost more than the reads.
   const scratch = [new ScratchBuffer(), new ScratchBuffer()];
-  const compute = ({ layer, scheme, spec }: (typeof work)[number]) => () => {
+  const compute = ({ layer, scheme, spec }: (typeof work)[number]) => (given?: readonly Float32Array[]) => {
     const tensors = weightTensorsOf(layer);
-    const weights = tensors.map((t, i) => loaded.tensors.float32Into(t, scratch[i]) ?? loaded.tensors.float32(t));
+    const weights = given ?? tensors.map((t, i) => loaded.tensors.float32Into(t, scratch[i]) ?? loaded.tensors.float32(t));
     const masks = scheme.mask(geometryOf(layer), weights, spec);
     tensors.forEach((t, i) => {
       if (masks[i]?.length !== elementCount(t.dims)) {
@@ -100,10 +105,14 @@ export function prepareMasks(loaded: LoadedModel, layers: readonly Layer[], plan
 class MasksOnDemand implements LayerMasks {
   private computed?: readonly Uint8Array[];
 
-  constructor(readonly layer: Layer, readonly spec: SchemeSpec, private readonly compute: () => readonly Uint8Array[]) {}
+  constructor(readonly layer: Layer, readonly spec: SchemeSpec, private readonly compute: (weights?: readonly Float32Array[]) => readonly Uint8Array[]) {}
 
   get masks(): readonly Uint8Array[] {
     return (this.computed ??= this.compute());
+  }
+
+  masksFrom(weights: readonly Float32Array[]): readonly Uint8Array[] {
+    return (this.computed ??= this.compute(weights));
   }
 }
 

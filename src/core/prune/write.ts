@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ModelError } from '../errors';
 import type { Layer } from '../layers';
+import { DataType } from '../onnx/dtypes';
 import type { LoadedModel } from '../onnx/load';
 import type { Tensor } from '../onnx/model';
 import { elementCount } from '../onnx/tensor-data';
@@ -220,6 +221,19 @@ function maskOf(p: Patch, where: string): Uint8Array {
   }
   return (p.mask = mask);
 }
+
+/**
+ * When `bytes` hold all of a FLOAT weight that is its layer's only one (and only its layer's),
+ * masks computed on demand are computed from them: the weights are then read once, not twice.
+ */
+function computeMaskFrom(p: Patch, bytes: Uint8Array): void {
+  const [user, ...others] = p.users;
+  if (others.length || !user.masks.masksFrom || p.tensor.dataType !== DataType.FLOAT || !littleEndianHost) return;
+  if (weightTensorsOf(user.masks.layer).length !== 1 || bytes.byteOffset % 4 !== 0) return;
+  user.masks.masksFrom([new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4)]);
+}
+
+const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Distinct tensors whose bytes overlap (a hostile or oddly deduplicated file) cannot be patched independently. */
 function checkOverlaps(patches: Patch[], where: string): void {
@@ -451,8 +465,11 @@ class OutputJob {
   }
 }
 
-/** Bytes per read and write: large enough for throughput, small enough to see Ctrl+C promptly. */
-const CHUNK = 8 << 20;
+/**
+ * Bytes per read and write: large enough for throughput and for most weights to fit in one piece
+ * (see computeMaskFrom), small enough to see Ctrl+C promptly.
+ */
+const CHUNK = 16 << 20;
 
 /**
  * The file cut into pieces of at most CHUNK bytes, in order: the bytes between runs are copied as
@@ -468,6 +485,7 @@ function piecesOf(runs: readonly Run[], size: number, loaded: LoadedModel, progr
   for (const run of runs) {
     const p = run.patch;
     const esize = p.layout.elementSize;
+    const count = elementCount(p.tensor.dims);
     copyUpTo(run.offset);
     const perChunk = Math.floor(CHUNK / esize);
     for (let first = 0; first < run.count; first += perChunk) {
@@ -477,6 +495,7 @@ function piecesOf(runs: readonly Run[], size: number, loaded: LoadedModel, progr
         offset: pos, length: m * esize,
         patch: (bytes) => {
           if (p.layout.walked) verifyRun(bytes, run, first, m, (p.expected ??= loaded.tensors.float32(p.tensor)));
+          if (m === count && !p.mask) computeMaskFrom(p, bytes);
           const counted = zeroMasked(bytes, esize, maskOf(p, loaded.model.path), run.maskBase + first, m);
           p.zeros += counted.zeros;
           p.pruned += counted.pruned;
