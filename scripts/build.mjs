@@ -14,14 +14,26 @@ const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).ver
 // Native or host-provided modules that must never be bundled.
 const ALWAYS_EXTERNAL = ['onnxruntime-node'];
 
-/** One row per bundle: source, output, extra externals, whether it is an executable script. */
+/**
+ * One row per bundle: source, output, extra externals, whether it is an executable script, and
+ * the platform (default node: CommonJS for Node 20; browser: one IIFE script for a webview, whose
+ * CSS imports land next to it as <out>.css).
+ */
 const ENTRIES = [
   // dist/cli.js is a small launcher that runs dist/cli-main.js through a V8 code cache.
   { in: 'src/cli/launch.ts', out: 'dist/cli.js', external: [], executable: true },
   { in: 'src/cli/main.ts', out: 'dist/cli-main.js', external: [], executable: false },
   { in: 'src/server/main.ts', out: 'dist/server.js', external: [], executable: false },
   { in: 'src/extension/main.ts', out: 'dist/extension.js', external: ['vscode'], executable: false },
+  { in: 'webview/main.ts', out: 'dist/webview/overview.js', external: [], executable: false, platform: 'browser' },
 ];
+
+/** esbuild's platform, target and format for an entry's platform. */
+const PLATFORMS = {
+  node: { platform: 'node', target: 'node20', format: 'cjs' },
+  // VS Code 1.100's webviews run in Electron 34 (Chromium 132); chrome120 leaves some margin.
+  browser: { platform: 'browser', target: 'chrome120', format: 'iife' },
+};
 
 const watch = process.argv.includes('--watch');
 
@@ -60,9 +72,7 @@ function optionsFor(entry) {
     entryPoints: [join(root, entry.in)],
     outfile,
     bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
+    ...PLATFORMS[entry.platform ?? 'node'],
     sourcemap: true,
     // Less to read and parse at every start; names are kept so stack traces stay readable.
     minifyWhitespace: true,
