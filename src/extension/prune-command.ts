@@ -1,0 +1,71 @@
+// "PruneMap: Prune Model…": asks where to write, runs prunemap/prune in the server with a progress
+// notification that can be cancelled (a cancelled run leaves no file), then offers to reveal the
+// result. The server reports progress on a work-done token this command creates.
+
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { WorkDoneProgress } from 'vscode-languageclient/node';
+import { SETTINGS_SECTION } from '../protocol/constants';
+import { PruneRequest } from '../protocol/messages';
+import type { PruneReport } from '../protocol/types';
+import type { Backend } from './backend';
+
+let tokens = 0;
+
+/** Prunes `model` to `output` (asked for when not given); returns the report, or undefined when cancelled. */
+export async function pruneModel(backend: Backend, model: vscode.Uri, output?: vscode.Uri): Promise<PruneReport | undefined> {
+  output ??= await askOutput(model);
+  if (!output) return undefined;
+  const target = output;
+  const client = backend.client;
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Pruning ${path.basename(model.fsPath)}`, cancellable: true },
+    async (progress, cancel) => {
+      const workDoneToken = `prunemap-prune-${process.pid}-${++tokens}`;
+      let reported = 0;
+      const listener = client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
+        if (value.kind === 'end') return;
+        const percentage = value.percentage ?? reported;
+        progress.report({ message: value.message, increment: percentage - reported });
+        reported = percentage;
+      });
+      try {
+        const report = await client.sendRequest(PruneRequest.type, { uri: model.toString(), output: target.toString(), force: true, workDoneToken }, cancel);
+        void announce(report);
+        return report;
+      } catch (err) {
+        if (cancel.isCancellationRequested) {
+          void vscode.window.showInformationMessage('Pruning cancelled; no file was written.');
+          return undefined;
+        }
+        throw err;
+      } finally {
+        listener.dispose();
+      }
+    },
+  );
+}
+
+/** The output path: a save dialog starting at `<name>.pruned.onnx` (in the outputFolder setting when set). */
+async function askOutput(model: vscode.Uri): Promise<vscode.Uri | undefined> {
+  const name = path.basename(model.fsPath, '.onnx') + '.pruned.onnx';
+  const folder = vscode.workspace.getConfiguration(SETTINGS_SECTION).get<string>('outputFolder');
+  const base = folder ? vscode.Uri.file(path.resolve(path.dirname(model.fsPath), folder)) : vscode.Uri.joinPath(model, '..');
+  const output = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(base, name), filters: { 'ONNX models': ['onnx'] }, saveLabel: 'Prune' });
+  if (output && output.fsPath === model.fsPath) {
+    void vscode.window.showErrorMessage('The pruned model cannot replace the model itself: choose another file name.');
+    return undefined;
+  }
+  return output;
+}
+
+async function announce(report: PruneReport): Promise<void> {
+  const { totals } = report;
+  const choice = await vscode.window.showInformationMessage(
+    `Pruned model written: ${path.basename(report.output)} — ${(totals.rate * 100).toFixed(1)}% of weights pruned (${totals.compression.toFixed(2)}× compression).`,
+    'Reveal in Explorer', 'Open',
+  );
+  const uri = vscode.Uri.file(report.output);
+  if (choice === 'Reveal in Explorer') await vscode.commands.executeCommand('revealInExplorer', uri);
+  if (choice === 'Open') await vscode.commands.executeCommand('vscode.open', uri);
+}
