@@ -4,6 +4,7 @@
 
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import { builtinModules } from 'node:module';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 
@@ -130,6 +131,9 @@ const UI_PACKAGE = (name: string): boolean => name.startsWith('@vscode-elements/
 
 /** Packages the webview may use besides its own files and src/protocol. */
 const WEBVIEW_PACKAGES = (name: string): boolean => UI_PACKAGE(name);
+/** Packages src/server may use: the LSP libraries and node built-ins (the engine comes through src/core). */
+const SERVER_PACKAGES = (name: string): boolean =>
+  name.startsWith('vscode-languageserver') || name === 'vscode-jsonrpc' || name.startsWith('node:') || builtinModules.includes(name);
 /** Packages src/protocol may use for message types. */
 const PROTOCOL_PACKAGES = new Set(['vscode-languageserver-protocol', 'vscode-jsonrpc']);
 
@@ -144,10 +148,17 @@ function ruleBroken(file: string, target: Target): string | undefined {
     return undefined;
   }
   if (under(file, 'src/server')) {
-    if (target.kind === 'package' && target.name === 'vscode') return 'src/server never imports `vscode` (it runs outside the extension host)';
-    const dir = target.kind === 'path' && underAny(target.path, ['src/extension', 'webview']);
+    if (target.kind === 'package') {
+      if (target.name === 'vscode') return 'src/server never imports `vscode` (it runs outside the extension host)';
+      return SERVER_PACKAGES(target.name)
+        ? undefined
+        : 'src/server imports only src/core, src/protocol, vscode-languageserver* / vscode-jsonrpc and node built-ins';
+    }
+    const dir = underAny(target.path, ['src/extension', 'webview', 'src/cli']);
     if (dir) return `src/server must not import ${dir}/`;
-    return undefined;
+    return underAny(target.path, ['src/server', 'src/core', 'src/protocol'])
+      ? undefined
+      : 'src/server imports only src/core, src/protocol and its own files';
   }
   if (under(file, 'src/cli')) {
     if (target.kind === 'package' && (EDITOR_AND_LSP(target.name) || UI_PACKAGE(target.name))) {
@@ -285,6 +296,26 @@ describe('architecture scanner self-test', () => {
       checkFile('src/server/hover.ts', text).map((v) => v.line),
       [1, 2],
     );
+  });
+
+  test('keeps the server to src/core, src/protocol, the LSP libraries and node built-ins', () => {
+    const ok = [
+      "import { TextDocument } from 'vscode-languageserver-textdocument';",
+      "import { RequestType } from 'vscode-jsonrpc';",
+      "import * as fs from 'node:fs';",
+      "import * as path from 'path';",
+      "import { TextViewRequest } from '../protocol/messages';",
+      "import { Session } from './session';",
+    ].join('\n');
+    assert.deepEqual(checkFile('src/server/hover.ts', ok), []);
+    const bad = [
+      "import { parseTree } from 'jsonc-parser';",
+      "import { onnx } from 'onnx-proto';",
+      "import { run } from '../cli/main';",
+      "const w = require('../../webview/main');",
+      "import { x } from '../../scripts/build.mjs';",
+    ].join('\n');
+    assert.deepEqual(checkFile('src/server/hover.ts', bad).map((v) => v.line), [1, 2, 3, 4, 5]);
   });
 
   test('catches the CLI importing the server or the extension', () => {
