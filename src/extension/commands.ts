@@ -30,9 +30,11 @@ const COMMANDS: Record<string, Handler> = {
     if (model) await showPlan(backend, model, true);
   },
   // Also the code lens "Prune model…" (Commands.pruneModel), whose argument is { uri, textUri }.
-  'prunemap.pruneModel': async ({ backend }, arg) => {
+  // A second argument, the output's Uri, skips the save dialog (scripts, keybindings, tests).
+  'prunemap.pruneModel': async ({ backend }, arg, output) => {
     const model = await resolveModel(backend, arg);
-    if (model) await pruneModel(backend, model);
+    if (model) return pruneModel(backend, model, output instanceof vscode.Uri ? output : undefined);
+    return undefined;
   },
   'prunemap.selectTarget': async ({ refresh }, target) => {
     await selectTarget(typeof target === 'string' ? target : undefined);

@@ -41,7 +41,8 @@ export function overviewCsp(cspSource: string, nonce: string): string {
 
 export function overviewHtml({ cspSource, scriptUri, styleUri, nonce }: OverviewHtmlOptions): string {
   if (!/^[A-Za-z0-9_-]{16,}$/.test(nonce)) throw new Error('overviewHtml: the nonce must be base64url, from makeNonce()');
-  if (/[\s;,'"]/.test(cspSource)) throw new Error(`overviewHtml: not a CSP source: ${cspSource}`);
+  // webview.cspSource is a source list, e.g. "'self' https://*.vscode-cdn.net": keep it one directive.
+  if (/[;,"\r\n]/.test(cspSource)) throw new Error(`overviewHtml: not a CSP source list: ${cspSource}`);
   const a = escapeAttribute;
   return `<!DOCTYPE html>
 <html lang="en">

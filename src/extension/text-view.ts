@@ -3,6 +3,7 @@
 // hovers, code lenses and symbols like any other document. When the model changes on disk the
 // server says so and the content is fetched again.
 
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { TEXT_VIEW_SCHEME } from '../protocol/constants';
 import { AnalyzeRequest, TextViewChangedNotification, TextViewRequest } from '../protocol/messages';
@@ -19,7 +20,9 @@ export class TextViewProvider implements vscode.TextDocumentContentProvider, vsc
   }
 
   async provideTextDocumentContent(uri: vscode.Uri, token: vscode.CancellationToken): Promise<string> {
-    const result = await this.backend.client.sendRequest(TextViewRequest.type, { uri: uri.toString() }, token);
+    // Ask by the model's file: URI: a restarted server (or a reloaded window) no longer knows the text view URIs it gave out.
+    const model = modelOfTextView(uri);
+    const result = await this.backend.client.sendRequest(TextViewRequest.type, { uri: (model ?? uri).toString() }, token);
     return result.text;
   }
 
@@ -27,6 +30,18 @@ export class TextViewProvider implements vscode.TextDocumentContentProvider, vsc
     this.changed.dispose();
     for (const s of this.subscriptions) s.dispose();
   }
+}
+
+/**
+ * The model file of a text view URI, undoing docs/protocol.md's naming (`x.onnx` → `x.onnx-text`,
+ * any other name → `name.onnx-text`): the candidate that exists on disk, else undefined.
+ */
+export function modelOfTextView(uri: vscode.Uri): vscode.Uri | undefined {
+  const p = uri.path;
+  if (!p.endsWith('.onnx-text')) return undefined;
+  const candidates = [p.slice(0, -'-text'.length), p.slice(0, -'.onnx-text'.length)];
+  const found = candidates.find((c) => fs.existsSync(vscode.Uri.file(c).fsPath));
+  return found === undefined ? undefined : vscode.Uri.file(found);
 }
 
 /** Opens the model's text view (read-only, language onnx-text), at the layer's line when given. */
