@@ -4,7 +4,9 @@
 // workspace holding copies of two real models (the sample and torchvision's SqueezeNet 1.1, which is
 // not in the repository), and runs the suite against this checkout (dist/ must be built).
 //
-//   node --import tsx test/integration/run-extension-tests.ts
+//   node --import tsx test/integration/run-extension-tests.ts [--restricted]
+//
+// --restricted runs test/integration/restricted/ instead, with workspace trust on (an untrusted folder).
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,10 +22,11 @@ async function main(): Promise<number> {
   for (const needed of [path.join(repo, 'dist/extension.js'), path.join(repo, 'dist/server.js'), ...MODELS]) {
     if (!fs.existsSync(needed)) throw new Error(`${path.relative(repo, needed)} is missing: run \`npm run build\` and \`bash scripts/setup-reference.sh\` first`);
   }
-  fs.rmSync(out, { recursive: true, force: true });
-  const tests = fs.readdirSync(path.join(__dirname, 'extension')).filter((f) => f.endsWith('.ts')).map((f) => path.join(__dirname, 'extension', f));
+  fs.rmSync(path.join(out, process.argv.includes('--restricted') ? 'restricted' : 'extension'), { recursive: true, force: true });
+  const suite = process.argv.includes('--restricted') ? 'restricted' : 'extension';
+  const tests = fs.readdirSync(path.join(__dirname, suite)).filter((f) => f.endsWith('.ts')).map((f) => path.join(__dirname, suite, f));
   await esbuild.build({
-    entryPoints: tests, outdir: path.join(out, 'extension'), bundle: true, platform: 'node', target: 'node20', format: 'cjs',
+    entryPoints: tests, outdir: path.join(out, suite), bundle: true, platform: 'node', target: 'node20', format: 'cjs',
     sourcemap: true, external: ['vscode', 'mocha'], logLevel: 'warning',
   });
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'prunemap-it-'));
@@ -34,7 +37,7 @@ async function main(): Promise<number> {
       version: '2.0.0',
       tasks: [{ label: 'prune sample', type: 'prunemap', command: 'prune', model: 'fashion-cnn.onnx', output: 'out/task.pruned.onnx' }],
     }, null, 2));
-    return await runExtensionTests({ extensionDevelopmentPath: repo, extensionTestsPath: path.join(out, 'extension/index.js'), folder: workspace });
+    return await runExtensionTests({ extensionDevelopmentPath: repo, extensionTestsPath: path.join(out, suite, 'index.js'), folder: workspace, trust: suite === 'restricted' });
   } finally {
     fs.rmSync(workspace, { recursive: true, force: true });
   }
