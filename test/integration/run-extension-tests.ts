@@ -1,4 +1,6 @@
-// Runs PruneMap's integration tests in a real VS Code (code-server + Chromium, scripts/vscode-test):
+// Runs PruneMap's integration tests in a real VS Code through @vscode/test-electron's runTests, whose
+// "VS Code" is scripts/vscode-test/code-cli.sh (code-server + Chromium; a desktop VS Code cannot be
+// downloaded here):
 // bundles test/integration/extension/*.ts into test/integration/out/ (vscode and mocha external: the
 // extension host provides the first, the tests share the one mocha that runs them), makes a fresh
 // workspace holding copies of two real models (the sample and torchvision's SqueezeNet 1.1, which is
@@ -12,7 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
-import { runExtensionTests } from '../../scripts/vscode-test/extension-tests';
+import { runTests } from '@vscode/test-electron';
 
 const repo = path.resolve(__dirname, '../..');
 const out = path.join(__dirname, 'out');
@@ -37,7 +39,13 @@ async function main(): Promise<number> {
       version: '2.0.0',
       tasks: [{ label: 'prune sample', type: 'prunemap', command: 'prune', model: 'fashion-cnn.onnx', output: 'out/task.pruned.onnx' }],
     }, null, 2));
-    return await runExtensionTests({ extensionDevelopmentPath: repo, extensionTestsPath: path.join(out, suite, 'index.js'), folder: workspace, trust: suite === 'restricted' });
+    return await runTests({
+      vscodeExecutablePath: path.join(repo, 'scripts/vscode-test/code-cli.sh'),
+      extensionDevelopmentPath: repo,
+      extensionTestsPath: path.join(out, suite, 'index.js'),
+      launchArgs: [workspace],
+      extensionTestsEnv: suite === 'restricted' ? { PRUNEMAP_VSCODE_TRUST: '1' } : {},
+    });
   } finally {
     fs.rmSync(workspace, { recursive: true, force: true });
   }
@@ -46,6 +54,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code === 0 ? 0 : 1),
   (err: unknown) => {
+    // runTests rejects when "VS Code" exits non-zero: the failures are in the output above.
     console.error(`[integration] ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   },
