@@ -194,7 +194,14 @@ suite('PruneMap in VS Code', () => {
     });
 
     test('the backend is restarted after it is killed', async () => {
-      const pids = () => execFileSync('pgrep', ['-f', 'dist/server.js'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+      // The backend is a child of this extension host (other servers may run on the machine).
+    const pids = () => {
+      try {
+        return execFileSync('pgrep', ['-P', String(process.pid), '-f', 'dist/server.js'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+      } catch {
+        return []; // pgrep exits 1 when nothing matches
+      }
+    };
       const before = pids();
       assert.equal(before.length, 1, `one backend runs: ${before.join(', ')}`);
       process.kill(before[0], 'SIGKILL');
