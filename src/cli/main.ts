@@ -2,13 +2,14 @@
 // User errors print one line on stderr and exit 1; usage errors exit 2.
 
 import { describeError, ModelError } from '../core/errors';
+import { codegenCommand } from './codegen';
 import { inspectCommand } from './inspect';
 import { mapCommand } from './map';
 import { pruneCommand } from './prune';
 import { textCommand } from './text';
 import { UsageError, type Command } from './command';
 
-const commands: Command[] = [inspectCommand, textCommand, mapCommand, pruneCommand];
+const commands: Command[] = [inspectCommand, textCommand, mapCommand, pruneCommand, codegenCommand];
 
 function usage(): string {
   const lines = commands.map((c) => `  ${c.usage.padEnd(34)} ${c.summary}`);

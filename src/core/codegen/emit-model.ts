@@ -1,0 +1,416 @@
+// The whole-model runner: walks the main graph of an NCHW CNN (batch 1) in file order and emits
+// one C statement per node, each value in its own static buffer. Conv layers get kernels from
+// emit-conv.ts (block-punched units from the plan's masks; dense layers keep every unit), a Relu
+// that is a Conv's only consumer is fused into it, and the other ops get small generic loops with
+// their shapes baked in. Anything else is refused with the op and node named.
+
+import { ModelError } from '../errors';
+import type { Layer } from '../layers';
+import { floatAttr, intAttr, intsAttr, stringAttr, walkGraphs, type GraphContext } from '../onnx/graph-view';
+import type { LoadedModel } from '../onnx/load';
+import type { Node } from '../onnx/model';
+import { ShapeTable } from '../onnx/shapes';
+import { elementCount } from '../onnx/tensor-data';
+import type { MaskSet } from '../prune/masks';
+import { blockPunchedFormat, keptFraction } from './block-punched-format';
+import { BUFFER_SLACK, emitConv, outputSize, type ConvGeometry } from './emit-conv';
+import { cIdentifier } from './identifiers';
+import { WeightFile } from './weight-file';
+
+export interface GeneratedLayer {
+  /** Index in the runner's layer table (prunemap_layer_run). */
+  readonly index: number;
+  readonly id: string;
+  readonly scheme: string;
+  readonly block?: readonly [number, number];
+  /** Fraction of the layer's weights stored (1 for dense). */
+  readonly kept: number;
+}
+
+export interface GeneratedModel {
+  /** File name → contents. */
+  readonly files: Record<string, string | Uint8Array>;
+  readonly inputName: string;
+  readonly inputShape: number[];
+  readonly outputName: string;
+  readonly outputShape: number[];
+  readonly layers: GeneratedLayer[];
+}
+
+export interface EmitOptions {
+  readonly threads?: number;
+  /** Also emit a dense kernel for every pruned Conv (prunemap_layer_run(i, 1)), for benchmarks. */
+  readonly denseTwins?: boolean;
+}
+
+interface Value { readonly c: string; readonly shape: number[]; readonly size: number }
+
+/** Block for dense layers: 8 filters × 4 channels (fewer channels for thin inputs such as RGB). */
+const DENSE_BLOCK = (channels: number): [number, number] => [8, Math.min(4, channels)];
+
+export function emitModel(loaded: LoadedModel, layers: readonly Layer[], masks: MaskSet, options: EmitOptions = {}): GeneratedModel {
+  const threads = options.threads ?? 1;
+  const ctx = walkGraphs(loaded.model).next().value as GraphContext;
+  const graph = ctx.graph;
+  const where = loaded.model.path;
+  const shapes = new ShapeTable(ctx.scope, loaded.tensors);
+  const store = new WeightFile();
+  const layerOf = new Map(layers.filter((l) => l.graphPath.length === 0).map((l) => [l.nodeIndex, l]));
+  const fail = (what: string, hint: string) => { throw new ModelError(what, where, hint); };
+
+  const initializers = new Set(graph.initializers.map((t) => t.name));
+  const inputs = graph.inputs.filter((i) => !initializers.has(i.name));
+  if (inputs.length !== 1) fail(`codegen needs exactly one graph input, the model has ${inputs.length}`, 'Export the model with one image input.');
+  if (graph.outputs.length !== 1) fail(`codegen needs exactly one graph output, the model has ${graph.outputs.length}`, 'Export the model with one output.');
+
+  const values = new Map<string, Value>();
+  const buffers: string[] = [];
+  const concrete = (name: string): number[] => {
+    const s = shapes.get(name);
+    if (!s) fail(`the shape of "${clip(name)}" is unknown`, 'Export the model with static shapes (or run onnx shape inference on it).');
+    return s!.map((d, i) => (typeof d === 'number' ? d : i === 0 ? 1 : fail(`dimension ${i} of "${clip(name)}" is symbolic`, 'Only the batch dimension may be symbolic (it is taken as 1).') as never));
+  };
+  const define = (name: string, shape?: number[]): Value => {
+    const sh = shape ?? concrete(name);
+    const v = { c: cIdentifier('v', values.size, ''), shape: sh, size: elementCount(sh) };
+    values.set(name, v);
+    buffers.push(`static float ${v.c}[${v.size + BUFFER_SLACK}] __attribute__((aligned(32)));`);
+    return v;
+  };
+  const constant = (name: string): Float32Array | undefined => {
+    const t = ctx.scope.constant(name);
+    return t ? loaded.tensors.float32(t) : undefined;
+  };
+  /** A node input as a C pointer expression: a computed value or a constant in the weight file. */
+  const operand = (node: Node, i: number): Value => {
+    const name = node.inputs[i] ?? '';
+    const v = values.get(name);
+    if (v) return v;
+    const k = constant(name);
+    if (!k) fail(`input ${i} of ${node.opType} node ${describe(node)} is not available`, 'The graph is not in topological order or uses an unsupported construct.');
+    const t = ctx.scope.constant(name)!;
+    const at = store.addFloats(Float32Array.from(k!));
+    return { c: `(WF + ${at})`, shape: [...t.dims], size: k!.length };
+  };
+
+  const input = inputs[0];
+  if (input.type?.kind !== 'tensor' || input.type.elemType !== 1) fail(`input "${clip(input.name)}" is not a float tensor`, 'Codegen supports float32 models.');
+  values.set(input.name, { c: 'g_in', shape: concrete(input.name), size: elementCount(concrete(input.name)) });
+
+  const kernels: string[] = [];
+  const body: string[] = [];
+  const layerTable: { fn: string; dense?: string; in: string; out: string }[] = [];
+  const generated: GeneratedLayer[] = [];
+  let planeFloats = 8, tmpFloats = 8;
+  const consumers = new Map<string, number>();
+  for (const n of graph.nodes) for (const i of n.inputs) consumers.set(i, (consumers.get(i) ?? 0) + 1);
+  const outputNames = new Set(graph.outputs.map((o) => o.name));
+  const fused = new Set<Node>();
+
+  graph.nodes.forEach((node, index) => {
+    if (fused.has(node)) return;
+    const op = node.opType;
+    if (node.domain !== '' && node.domain !== 'ai.onnx') fail(`op ${node.domain}.${op} (node ${describe(node)}) is not supported by codegen`, 'Codegen supports standard ONNX CNN ops.');
+    const x = () => operand(node, 0);
+    const out0 = node.outputs[0];
+    switch (op) {
+      case 'Conv': {
+        const layer = layerOf.get(index);
+        const w = constant(node.inputs[1] ?? '');
+        if (!layer || !w) return fail(`Conv node ${describe(node)} has no constant weight`, 'Codegen needs Conv weights stored in the model.');
+        const a = x();
+        if (a.shape.length !== 4 || layer.weightShape.length !== 4) return fail(`Conv node ${describe(node)} is not 2-D`, 'Codegen supports 2-D convolutions (NCHW).');
+        if (layer.group !== 1) return fail(`Conv node ${describe(node)} has group ${layer.group}; grouped and depthwise Conv are not supported by codegen yet`, 'Use a model without grouped convolutions.');
+        if ((intsAttr(node, 'dilations') ?? [1, 1]).some((d) => d !== 1)) return fail(`Conv node ${describe(node)} is dilated`, 'Codegen supports dilation 1 only.');
+        const autoPad = stringAttr(node, 'auto_pad', 'NOTSET');
+        if (autoPad !== 'NOTSET') return fail(`Conv node ${describe(node)} uses auto_pad ${clip(autoPad)}`, 'Export with explicit pads.');
+        const [F, Cw, KH, KW] = layer.weightShape;
+        const pads = intsAttr(node, 'pads') ?? [0, 0, 0, 0];
+        const strides = intsAttr(node, 'strides') ?? [1, 1];
+        const geom: ConvGeometry = { channels: a.shape[1], height: a.shape[2], width: a.shape[3], filters: F, kernel: [KH, KW], strides: [strides[0], strides[1]], pads: [pads[0], pads[1], pads[2], pads[3]] };
+        if (Cw !== geom.channels) return fail(`Conv node ${describe(node)}: weight has ${Cw} channels, input ${geom.channels}`, 'The model is inconsistent.');
+        const entry = masks.get(layer.id);
+        const spec = entry?.spec;
+        if (spec && spec.scheme !== 'block-punched') return fail(`layer ${clip(layer.id)}: scheme ${spec.scheme} is not supported by codegen yet (block-punched and dense are)`, 'Make the layer block-punched or dense in the plan.');
+        const block = spec?.block ? [spec.block[0], spec.block[1]] as [number, number] : DENSE_BLOCK(geom.channels);
+        const mask = entry?.masks[0];
+        const fmt = blockPunchedFormat(w, mask, F, geom.channels, KH * KW, block[0], block[1]);
+        const bias = node.inputs[2] ? constant(node.inputs[2]) : undefined;
+        // Fuse a Relu that is this Conv's only consumer (and not a graph output).
+        const next = graph.nodes[index + 1];
+        const relu = !!next && next.opType === 'Relu' && next.inputs[0] === out0 && consumers.get(out0) === 1 && !outputNames.has(out0);
+        const result = relu ? next.outputs[0] : out0;
+        const [OH, OW] = outputSize(geom);
+        const o = define(result, [1, F, OH, OW]);
+        const name = cIdentifier('conv', layerTable.length, layer.id);
+        const slack = a.c !== 'g_in' && !a.c.startsWith('(WF');
+        const k = emitConv(name, geom, fmt, bias, relu, store, threads, slack);
+        kernels.push(k.source);
+        planeFloats = Math.max(planeFloats, k.planeFloats);
+        tmpFloats = Math.max(tmpFloats, k.tmpFloats);
+        let dense: string | undefined;
+        if (options.denseTwins && mask) {
+          const d = emitConv(`${name}_dense`, geom, blockPunchedFormat(w, undefined, F, geom.channels, KH * KW, block[0], block[1]), bias, relu, store, threads, slack);
+          kernels.push(d.source);
+          planeFloats = Math.max(planeFloats, d.planeFloats);
+          tmpFloats = Math.max(tmpFloats, d.tmpFloats);
+          dense = `${name}_dense`;
+        }
+        body.push(`  ${name}(${a.c}, ${o.c});`);
+        layerTable.push({ fn: name, dense, in: a.c, out: o.c });
+        generated.push({ index: layerTable.length - 1, id: layer.id, scheme: spec?.scheme ?? 'dense', block, kept: keptFraction(fmt) });
+        if (relu) fused.add(next);
+        return;
+      }
+      case 'Relu': case 'Clip': case 'LeakyRelu': case 'Sigmoid': {
+        const a = x(), o = define(out0, a.shape);
+        let expr = 'v > 0.0f ? v : 0.0f';
+        if (op === 'Clip') {
+          const lo = node.inputs[1] ? constant(node.inputs[1])?.[0] : floatAttr(node, 'min', -3.4e38);
+          const hi = node.inputs[2] ? constant(node.inputs[2])?.[0] : floatAttr(node, 'max', 3.4e38);
+          if (lo === undefined || hi === undefined) return fail(`Clip node ${describe(node)} has computed bounds`, 'Codegen needs constant Clip bounds.');
+          expr = `v < ${cFloat(lo)} ? ${cFloat(lo)} : v > ${cFloat(hi)} ? ${cFloat(hi)} : v`;
+        } else if (op === 'LeakyRelu') expr = `v > 0.0f ? v : v * ${cFloat(floatAttr(node, 'alpha', 0.01))}`;
+        else if (op === 'Sigmoid') expr = '1.0f / (1.0f + expf(-v))';
+        body.push(`  for (int i = 0; i < ${a.size}; i++) { const float v = ${a.c}[i]; ${o.c}[i] = ${expr}; }`);
+        return;
+      }
+      case 'Add': case 'Mul': case 'Sub': {
+        const a = x(), b = operand(node, 1);
+        const sym = op === 'Add' ? '+' : op === 'Mul' ? '*' : '-';
+        const o = define(out0);
+        if (a.size === o.size && b.size === o.size) body.push(`  for (int i = 0; i < ${o.size}; i++) ${o.c}[i] = ${a.c}[i] ${sym} ${b.c}[i];`);
+        else if (a.size === o.size && b.size === 1) body.push(`  for (int i = 0; i < ${o.size}; i++) ${o.c}[i] = ${a.c}[i] ${sym} ${b.c}[0];`);
+        else return fail(`${op} node ${describe(node)} broadcasts ${JSON.stringify(a.shape)} with ${JSON.stringify(b.shape)}`, 'Codegen supports same-shape and scalar operands only.');
+        return;
+      }
+      case 'BatchNormalization': {
+        const a = x();
+        const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => constant(node.inputs[i] ?? ''));
+        if (!scale || !bias || !mean || !variance) return fail(`BatchNormalization node ${describe(node)} has computed parameters`, 'Codegen needs constant BatchNormalization parameters.');
+        const eps = floatAttr(node, 'epsilon', 1e-5);
+        const C = a.shape[1], inner = a.size / C;
+        const mul = new Float32Array(C), add = new Float32Array(C);
+        for (let c = 0; c < C; c++) { mul[c] = scale[c] / Math.sqrt(variance[c] + eps); add[c] = bias[c] - mean[c] * mul[c]; }
+        const m = store.addFloats(mul), d = store.addFloats(add);
+        const o = define(out0, a.shape);
+        body.push(`  for (int c = 0; c < ${C}; c++) for (int i = 0; i < ${inner}; i++) ${o.c}[c * ${inner} + i] = ${a.c}[c * ${inner} + i] * WF[${m} + c] + WF[${d} + c];`);
+        return;
+      }
+      case 'MaxPool': case 'AveragePool': {
+        const a = x();
+        if (a.shape.length !== 4) return fail(`${op} node ${describe(node)} is not 2-D`, 'Codegen supports 2-D pooling.');
+        if (intAttr(node, 'ceil_mode', 0) !== 0 || stringAttr(node, 'auto_pad', 'NOTSET') !== 'NOTSET' || (intsAttr(node, 'dilations') ?? [1, 1]).some((d) => d !== 1)) {
+          return fail(`${op} node ${describe(node)} uses ceil_mode, auto_pad or dilations`, 'Codegen supports explicit pads, ceil_mode 0 and dilation 1.');
+        }
+        const [kh, kw] = intsAttr(node, 'kernel_shape') ?? [1, 1];
+        const [sh, sw] = intsAttr(node, 'strides') ?? [1, 1];
+        const [pt, pl, pb, pr] = intsAttr(node, 'pads') ?? [0, 0, 0, 0];
+        const [, C, H, W] = a.shape;
+        const OH = Math.floor((H + pt + pb - kh) / sh) + 1, OW = Math.floor((W + pl + pr - kw) / sw) + 1;
+        const o = define(out0, [1, C, OH, OW]);
+        const max = op === 'MaxPool';
+        const countPad = intAttr(node, 'count_include_pad', 0) === 1;
+        body.push([
+          `  for (int c = 0; c < ${C}; c++) for (int oh = 0; oh < ${OH}; oh++) for (int ow = 0; ow < ${OW}; ow++) {`,
+          `    float r = ${max ? '-INFINITY' : '0.0f'}; int n = 0;`,
+          `    for (int i = 0; i < ${kh}; i++) for (int j = 0; j < ${kw}; j++) {`,
+          `      const int y = oh * ${sh} + i - ${pt}, x = ow * ${sw} + j - ${pl};`,
+          `      if (y < 0 || y >= ${H} || x < 0 || x >= ${W}) continue;`,
+          `      const float v = ${a.c}[(c * ${H} + y) * ${W} + x]; ${max ? 'if (v > r) r = v;' : 'r += v;'} n++;`,
+          `    }`,
+          `    ${o.c}[(c * ${OH} + oh) * ${OW} + ow] = ${max ? 'r' : countPad ? `r / ${kh * kw}.0f` : 'r / (float)n'};`,
+          `  }`,
+        ].join('\n'));
+        return;
+      }
+      case 'GlobalAveragePool': {
+        const a = x();
+        const C = a.shape[1], inner = a.size / C;
+        const o = define(out0, [1, C, ...a.shape.slice(2).map(() => 1)]);
+        body.push(`  for (int c = 0; c < ${C}; c++) { float s = 0.0f; for (int i = 0; i < ${inner}; i++) s += ${a.c}[c * ${inner} + i]; ${o.c}[c] = s / ${inner}.0f; }`);
+        return;
+      }
+      case 'Flatten': case 'Reshape': case 'Identity': case 'Dropout': case 'Squeeze': case 'Unsqueeze': {
+        const a = x();
+        const shape = concrete(out0);
+        if (elementCount(shape) !== a.size) return fail(`${op} node ${describe(node)} changes the element count`, 'The model is inconsistent.');
+        values.set(out0, { c: a.c, shape, size: a.size }); // same data, new shape: no copy
+        return;
+      }
+      case 'Concat': {
+        const parts = node.inputs.map((_, i) => operand(node, i));
+        const o = define(out0);
+        const axis = normAxis(intAttr(node, 'axis', 0), o.shape.length);
+        const outer = elementCount(o.shape.slice(0, axis));
+        const lines = [`  for (int i = 0; i < ${outer}; i++) { float *d = ${o.c} + i * ${o.size / outer};`];
+        for (const p of parts) {
+          const chunk = p.size / outer;
+          lines.push(`    memcpy(d, ${p.c} + i * ${chunk}, sizeof(float) * ${chunk}); d += ${chunk};`);
+        }
+        body.push(lines.join('\n') + '\n  }');
+        return;
+      }
+      case 'Gemm': case 'MatMul': {
+        const a = x();
+        const b = constant(node.inputs[1] ?? '');
+        const bt = ctx.scope.constant(node.inputs[1] ?? '');
+        if (!b || !bt || bt.dims.length !== 2) return fail(`${op} node ${describe(node)} has no constant 2-D weight`, 'Codegen supports layers with stored 2-D weights.');
+        if (op === 'Gemm' && intAttr(node, 'transA', 0)) return fail(`Gemm node ${describe(node)} uses transA`, 'Export without transA.');
+        const transB = op === 'Gemm' && intAttr(node, 'transB', 0) === 1;
+        const [N, K] = transB ? bt.dims : [bt.dims[1], bt.dims[0]];
+        const alpha = op === 'Gemm' ? floatAttr(node, 'alpha', 1) : 1, beta = op === 'Gemm' ? floatAttr(node, 'beta', 1) : 1;
+        const layer = layerOf.get(index);
+        const entry = layer && masks.get(layer.id);
+        if (entry?.spec && entry.spec.scheme !== 'block-punched') return fail(`layer ${clip(layer!.id)}: scheme ${entry.spec.scheme} is not supported by codegen yet (block-punched and dense are)`, 'Make the layer block-punched or dense in the plan.');
+        const mask = entry?.masks[0];
+        // Weights as [N][K] · alpha (pruned weights 0): a dense row dot product per output.
+        const wt = new Float32Array(N * K);
+        for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) {
+          const i = transB ? n * K + k : k * N + n;
+          wt[n * K + k] = mask && !mask[i] ? 0 : b[i] * alpha;
+        }
+        const wAt = store.addFloats(wt);
+        const cvals = node.inputs[2] ? constant(node.inputs[2]) : undefined;
+        if (node.inputs[2] && (!cvals || (cvals.length !== N && cvals.length !== 1))) return fail(`Gemm node ${describe(node)} has a bias that is not constant [N]`, 'Codegen supports constant per-output biases.');
+        const bias = new Float32Array(N).map((_, n) => (cvals ? cvals[cvals.length === 1 ? 0 : n] * beta : 0));
+        const bAt = store.addFloats(bias);
+        const M = a.size / K;
+        if (!Number.isInteger(M)) return fail(`${op} node ${describe(node)}: input of ${a.size} elements for K = ${K}`, 'The model is inconsistent.');
+        const o = define(out0);
+        body.push(`  gemm_rows(${a.c}, WF + ${wAt}, WF + ${bAt}, ${o.c}, ${M}, ${N}, ${K});`);
+        if (layer) generated.push({ index: -1, id: layer.id, scheme: entry?.spec?.scheme ?? 'dense', kept: mask ? mask.reduce((s, v) => s + v, 0) / mask.length : 1 });
+        return;
+      }
+      case 'Softmax': {
+        const a = x(), o = define(out0, a.shape);
+        const axis = normAxis(intAttr(node, 'axis', -1), a.shape.length);
+        if (axis !== a.shape.length - 1) return fail(`Softmax node ${describe(node)} is not over the last axis`, 'Codegen supports Softmax over the last axis.');
+        const n = a.shape[axis];
+        body.push(`  for (int r = 0; r < ${a.size / n}; r++) { const float *s = ${a.c} + r * ${n}; float *d = ${o.c} + r * ${n}; float m = s[0], t = 0.0f;`,
+          `    for (int i = 1; i < ${n}; i++) if (s[i] > m) m = s[i];`,
+          `    for (int i = 0; i < ${n}; i++) { d[i] = expf(s[i] - m); t += d[i]; }`,
+          `    for (int i = 0; i < ${n}; i++) d[i] /= t; }`);
+        return;
+      }
+      default:
+        return fail(`op ${clip(op)} (node ${describe(node)}) is not supported by codegen`, 'Supported: Conv, Gemm, MatMul, BatchNormalization, Relu, Clip, LeakyRelu, Sigmoid, Add, Sub, Mul, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Concat, Softmax.');
+    }
+  });
+
+  const output = values.get(graph.outputs[0].name);
+  if (!output) fail('the graph output is not computed by any node', 'The model is inconsistent.');
+  const inSize = values.get(input.name)!.size;
+
+  const model = [
+    '/* Generated by prunemap codegen. Do not edit. */',
+    '#include <math.h>',
+    '#include <stdio.h>',
+    '#include <stdlib.h>',
+    '#include <string.h>',
+    '#include "prunemap_model.h"',
+    '',
+    'typedef float v8f __attribute__((vector_size(32)));',
+    'typedef int v8i __attribute__((vector_size(32)));',
+    'static inline v8f ld(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }',
+    'static inline void st(float *p, v8f v) { memcpy(p, &v, sizeof v); }',
+    '',
+    'static float *WF; /* weights, biases: see prunemap_model_load */',
+    'static int *WI;   /* unit offsets and block-row starts */',
+    'static const float *g_in;',
+    `static float g_planes[${planeFloats}] __attribute__((aligned(32)));`,
+    `static float g_tmp[${tmpFloats}] __attribute__((aligned(32)));`,
+    ...buffers,
+    '',
+    '/* out[m][n] = bias[n] + sum_k a[m][k] * w[n][k] */',
+    'static void gemm_rows(const float *a, const float *w, const float *bias, float *out, int M, int N, int K) {',
+    '  for (int m = 0; m < M; m++) for (int n = 0; n < N; n++) {',
+    '    const float *x = a + m * K, *r = w + n * K; v8f s8 = {0}; float s = 0.0f; int k = 0;',
+    '    for (; k + 8 <= K; k += 8) s8 += ld(x + k) * ld(r + k);',
+    '    for (; k < K; k++) s += x[k] * r[k];',
+    '    for (int i = 0; i < 8; i++) s += s8[i];',
+    '    out[m * N + n] = s + bias[n];',
+    '  }',
+    '}',
+    '',
+    ...kernels,
+    'int prunemap_model_load(const char *path) {',
+    '  FILE *f = fopen(path, "rb"); unsigned char h[12]; unsigned nf, ni;',
+    '  if (!f) return -1;',
+    '  if (fread(h, 1, 12, f) != 12 || memcmp(h, "PMW1", 4) != 0) { fclose(f); return -2; }',
+    '  nf = h[4] | h[5] << 8 | h[6] << 16 | (unsigned)h[7] << 24; ni = h[8] | h[9] << 8 | h[10] << 16 | (unsigned)h[11] << 24;',
+    '  WF = aligned_alloc(32, ((nf + 7) / 8) * 32 + 32); WI = malloc(sizeof(int) * ni + 4);',
+    '  if (!WF || !WI || fread(WF, 4, nf, f) != nf || fread(WI, 4, ni, f) != ni) { fclose(f); return -3; }',
+    '  fclose(f);',
+    '  return 0;',
+    '}',
+    '',
+    'void prunemap_model_run(const float *in, float *out) {',
+    '  g_in = in;',
+    ...body,
+    `  memcpy(out, ${output!.c}, sizeof(float) * ${output!.size});`,
+    '}',
+    '',
+  ].join('\n');
+  // Layer table: inputs may be the graph input (g_in, set at run time), so each entry is a function.
+  const table = [
+    ...layerTable.map((l, i) => `static void layer_${i}(int dense) { if (dense) ${l.dense ?? l.fn}(${l.in}, ${l.out}); else ${l.fn}(${l.in}, ${l.out}); }`),
+    'static void (*const layers[])(int) = {',
+    ...layerTable.map((_, i) => `  layer_${i},`),
+    '  0',
+    '};',
+    `int prunemap_layer_count(void) { return ${layerTable.length}; }`,
+    '/* Runs generated layer i (its dense twin when dense != 0) on the buffers of the last model run. */',
+    'void prunemap_layer_run(int i, int dense) { layers[i](dense); }',
+    `int prunemap_input_size(void) { return ${inSize}; }`,
+    `int prunemap_output_size(void) { return ${output!.size}; }`,
+    '',
+  ].join('\n');
+  const header = [
+    '/* prunemap generated model: C API. */',
+    '#ifndef PRUNEMAP_MODEL_H',
+    '#define PRUNEMAP_MODEL_H',
+    '/* Reads the weight file (model.bin); 0 on success. Call once before running. */',
+    'int prunemap_model_load(const char *weights_path);',
+    `/* in: ${inSize} floats (NCHW ${values.get(input.name)!.shape.join('x')}); out: ${output!.size} floats. Not reentrant. */`,
+    'void prunemap_model_run(const float *in, float *out);',
+    'int prunemap_input_size(void);',
+    'int prunemap_output_size(void);',
+    'int prunemap_layer_count(void);',
+    'void prunemap_layer_run(int i, int dense);',
+    '#endif',
+    '',
+  ].join('\n');
+  return {
+    files: {
+      'prunemap_model.h': header,
+      'prunemap_model.c': model + table,
+      'model.bin': store.bytes(),
+    },
+    inputName: input.name,
+    inputShape: values.get(input.name)!.shape,
+    outputName: graph.outputs[0].name,
+    outputShape: output!.shape,
+    layers: generated,
+  };
+}
+
+function normAxis(axis: number, rank: number): number {
+  return axis < 0 ? axis + rank : axis;
+}
+
+/** A C float literal (finite; ±FLT_MAX beyond). */
+function cFloat(x: number): string {
+  if (!Number.isFinite(x)) return x > 0 ? '3.402823e38f' : '-3.402823e38f';
+  return `${Math.fround(x).toPrecision(9)}f`;
+}
+
+/** A model string for a message: quoted, control characters escaped, at most 80 characters. */
+function clip(s: string): string {
+  const j = JSON.stringify(s);
+  return j.length > 82 ? j.slice(0, 79) + '…"' : j.slice(1, -1);
+}
+
+function describe(node: Node): string {
+  return node.name ? `"${clip(node.name)}"` : `(unnamed, outputs "${clip(node.outputs[0] ?? '')}")`;
+}

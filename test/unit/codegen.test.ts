@@ -1,0 +1,231 @@
+// Code generation on tiny hand-built models: the compiled C (real compiler) against a naive
+// convolution written here, and against onnxruntime on the pruned model; the compact format,
+// identifier sanitising with hostile names, and the one-line errors (compiler missing or failing,
+// unsupported op, scheme or Conv form) with nothing half-written.
+
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { onnx } from 'onnx-proto';
+import { ModelError } from '../../src/core/errors';
+import { findLayers } from '../../src/core/layers';
+import { loadModel, loadModelFromBytes } from '../../src/core/onnx/load';
+import { buildMasks } from '../../src/core/prune/masks';
+import { writePrunedModel } from '../../src/core/prune/write';
+import { blockPunchedFormat } from '../../src/core/codegen/block-punched-format';
+import { compileRunner, compilerFromEnv } from '../../src/core/codegen/compile';
+import { generateCode } from '../../src/core/codegen/generate';
+import { cIdentifier } from '../../src/core/codegen/identifiers';
+import { writeOutputDir } from '../../src/core/codegen/output-dir';
+import { compareOutputs, generatedInput, runCompiled, verifyAgainstOrt } from '../../src/core/codegen/verify';
+import { attr, floatTensor, graph, modelBytes, node, valueInfo } from '../support/build-model';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prunemap-codegen-'));
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+let counter = 0;
+const fresh = () => path.join(tmp, `case${++counter}`);
+const values = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 1.7 + seed) * 0.5);
+
+interface ConvCase {
+  c: number; h: number; w: number; f: number; k: [number, number]; s: [number, number]; p: [number, number, number, number]; bias: boolean;
+  /** Put a Relu before the Conv: the Conv then reads a generated buffer (1×1 kernels read it in place). */
+  reluFirst?: boolean;
+}
+
+function convModel(k: ConvCase, extra: onnx.INodeProto[] = [], output = 'y'): Uint8Array {
+  const [oh, ow] = convOut(k);
+  const init = [floatTensor('w', [k.f, k.c, ...k.k], values(k.f * k.c * k.k[0] * k.k[1], 1))];
+  if (k.bias) init.push(floatTensor('b', [k.f], values(k.f, 2)));
+  return modelBytes(graph({
+    node: [...(k.reluFirst ? [node('Relu', ['x'], ['xr'])] : []), node('Conv', [k.reluFirst ? 'xr' : 'x', 'w', ...(k.bias ? ['b'] : [])], ['y'], [attr.ints('kernel_shape', k.k), attr.ints('strides', k.s), attr.ints('pads', k.p)], 'conv */ "x"\n'), ...extra],
+    initializer: init,
+    input: [valueInfo('x', 1, [1, k.c, k.h, k.w])],
+    output: [valueInfo(output, 1, output === 'y' ? [1, k.f, oh, ow] : undefined)],
+  }));
+}
+
+function convOut(k: ConvCase): [number, number] {
+  return [Math.floor((k.h + k.p[0] + k.p[2] - k.k[0]) / k.s[0]) + 1, Math.floor((k.w + k.p[1] + k.p[3] - k.k[1]) / k.s[1]) + 1];
+}
+
+/** The definition of Conv, one output at a time. */
+function naiveConv(k: ConvCase, input: Float32Array, w: Float32Array, b: Float32Array | undefined): Float32Array {
+  const x = k.reluFirst ? input.map((v) => Math.max(v, 0)) : input;
+  const [oh, ow] = convOut(k);
+  const y = new Float32Array(k.f * oh * ow);
+  for (let f = 0; f < k.f; f++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) {
+    let s = b ? b[f] : 0;
+    for (let c = 0; c < k.c; c++) for (let a = 0; a < k.k[0]; a++) for (let d = 0; d < k.k[1]; d++) {
+      const yy = i * k.s[0] + a - k.p[0], xx = j * k.s[1] + d - k.p[1];
+      if (yy >= 0 && yy < k.h && xx >= 0 && xx < k.w) s += x[(c * k.h + yy) * k.w + xx] * w[((f * k.c + c) * k.k[0] + a) * k.k[1] + d];
+    }
+    y[(f * oh + i) * ow + j] = s;
+  }
+  return y;
+}
+
+/** Generates and compiles `bytes` with `plan` layers; returns the run output, the masked weights and the dir. */
+function build(bytes: Uint8Array, plan: Record<string, unknown>, inputSize: number) {
+  const file = fresh() + '.onnx';
+  fs.writeFileSync(file, bytes);
+  const loaded = loadModel(file);
+  const layers = findLayers(loaded.model, loaded.tensors);
+  const masks = buildMasks(loaded, layers, { model: file, target: 'host-cpu', layers: plan } as never);
+  const gen = generateCode(loaded, layers, masks);
+  const dir = fresh();
+  fs.mkdirSync(dir);
+  for (const [n, c] of Object.entries(gen.files)) fs.writeFileSync(path.join(dir, n), c);
+  compileRunner(dir, compilerFromEnv());
+  const x = generatedInput(inputSize, 7);
+  const out = runCompiled(dir, x, gen.outputShape.reduce((a, b) => a * b, 1));
+  const w = Float32Array.from(loaded.tensors.float32(layers[0].weightTensor));
+  const mask = masks.get(layers[0].id)?.masks[0];
+  if (mask) w.forEach((_, i) => { if (!mask[i]) w[i] = 0; });
+  return { loaded, layers, masks, gen, dir, x, out, w, file };
+}
+
+const cases: [string, ConvCase][] = [
+  ['3×3 stride 1 pad 1', { c: 8, h: 9, w: 11, f: 16, k: [3, 3], s: [1, 1], p: [1, 1, 1, 1], bias: true }],
+  ['3×3 stride 2 pad 1', { c: 8, h: 14, w: 13, f: 8, k: [3, 3], s: [2, 2], p: [1, 1, 1, 1], bias: true }],
+  ['1×1 stride 2 (downsample)', { c: 12, h: 10, w: 10, f: 16, k: [1, 1], s: [2, 2], p: [0, 0, 0, 0], bias: false }],
+  ['7×7 stride 2 pad 3, 3 channels', { c: 3, h: 20, w: 18, f: 8, k: [7, 7], s: [2, 2], p: [3, 3, 3, 3], bias: true }],
+  ['5×3, asymmetric pads and strides', { c: 6, h: 12, w: 9, f: 10, k: [5, 3], s: [2, 1], p: [2, 0, 1, 2], bias: true }],
+  ['1×1 stride 1 reading its input in place', { c: 16, h: 7, w: 5, f: 24, k: [1, 1], s: [1, 1], p: [0, 0, 0, 0], bias: true, reluFirst: true }],
+  ['partial blocks (F 12, C 6)', { c: 6, h: 7, w: 7, f: 12, k: [3, 3], s: [1, 1], p: [1, 1, 1, 1], bias: true }],
+];
+
+for (const [name, k] of cases) {
+  test(`codegen Conv ${name}: dense and block-punched (8,4) at 50% match the naive convolution`, () => {
+    const dense = build(convModel(k), {}, k.c * k.h * k.w);
+    const refDense = naiveConv(k, dense.x, dense.w, k.bias ? Float32Array.from(values(k.f, 2)) : undefined);
+    assert.ok(compareOutputs(dense.out, refDense).maxAbsError < 1e-5);
+    if (k.reluFirst) assert.match(dense.gen.files['prunemap_model.c'] as string, /the input is the plane/);
+    dense.loaded.close();
+    if (k.c < 4) return; // (8,4) blocks need 4 channels
+    const sparse = build(convModel(k), { [dense.layers[0].id]: { scheme: 'block-punched', block: [8, 4], rate: 0.5 } }, k.c * k.h * k.w);
+    assert.ok(sparse.w.some((v) => v === 0) && sparse.w.some((v) => v !== 0));
+    const ref = naiveConv(k, sparse.x, sparse.w, k.bias ? Float32Array.from(values(k.f, 2)) : undefined);
+    const cmp = compareOutputs(sparse.out, ref);
+    assert.ok(cmp.maxAbsError < 1e-5, `max abs error ${cmp.maxAbsError}`);
+    sparse.loaded.close();
+  });
+}
+
+test('codegen: a small CNN (Conv+Relu, MaxPool, Add, GlobalAveragePool, Flatten, Gemm, Softmax) matches onnxruntime on the pruned model', async () => {
+  const k: ConvCase = { c: 4, h: 12, w: 12, f: 8, k: [3, 3], s: [1, 1], p: [1, 1, 1, 1], bias: true };
+  const bytes = modelBytes(graph({
+    node: [
+      node('Conv', ['x', 'w', 'b'], ['c1'], [attr.ints('kernel_shape', [3, 3]), attr.ints('pads', [1, 1, 1, 1])], 'conv1'),
+      node('Relu', ['c1'], ['r1']),
+      node('MaxPool', ['r1'], ['p1'], [attr.ints('kernel_shape', [3, 3]), attr.ints('strides', [2, 2]), attr.ints('pads', [1, 1, 1, 1])]),
+      node('Conv', ['p1', 'w2'], ['c2'], [attr.ints('kernel_shape', [3, 3]), attr.ints('pads', [1, 1, 1, 1])], 'conv2'),
+      node('Add', ['c2', 'p1'], ['a']),
+      node('Relu', ['a'], ['r2']),
+      node('GlobalAveragePool', ['r2'], ['g']),
+      node('Flatten', ['g'], ['fl']),
+      node('Gemm', ['fl', 'fw', 'fb'], ['logits'], [attr.int('transB', 1)], 'fc'),
+      node('Softmax', ['logits'], ['prob'], [attr.int('axis', 1)]),
+    ],
+    initializer: [floatTensor('w', [8, 4, 3, 3], values(288, 1)), floatTensor('b', [8], values(8, 2)), floatTensor('w2', [8, 8, 3, 3], values(576, 3)),
+      floatTensor('fw', [5, 8], values(40, 4)), floatTensor('fb', [5], values(5, 5))],
+    input: [valueInfo('x', 1, ['batch', 4, 12, 12])],
+    output: [valueInfo('prob', 1, ['batch', 5])],
+  }));
+  const plan = { conv1: { scheme: 'block-punched', block: [8, 4], rate: 0.5 }, conv2: { scheme: 'block-punched', block: [8, 4], rate: 0.75 } };
+  const b = build(bytes, plan, k.c * k.h * k.w);
+  const pruned = fresh() + '.onnx';
+  await writePrunedModel(b.loaded, b.masks, pruned, { layers: b.layers });
+  const v = await verifyAgainstOrt(b.dir, pruned, b.gen.inputName, b.gen.inputShape, 5);
+  assert.ok(v.ok, `max abs error ${v.maxAbsError}`);
+  assert.ok(v.maxAbsError < 1e-6);
+  b.loaded.close();
+});
+
+test('codegen format: kept units in order, values channel-major, padded, pruned weights zero', () => {
+  // F 3 (one partial block row of bf 4), C 3 (blocks of 2: one full, one partial), K 2.
+  const w = Float32Array.from({ length: 18 }, (_, i) => i + 1);
+  const mask = new Uint8Array(18).fill(1);
+  for (let f = 0; f < 3; f++) for (let c = 0; c < 2; c++) mask[(f * 3 + c) * 2 + 1] = 0; // prune unit (channels 0-1, k 1)
+  const fmt = blockPunchedFormat(w, mask, 3, 3, 2, 4, 2);
+  assert.deepEqual([...fmt.rowStart], [0, 3]);
+  assert.deepEqual([...fmt.unitChannel], [0, 2, 2]);
+  assert.deepEqual([...fmt.unitKernel], [0, 0, 1]);
+  // unit 0: channel 0 → filters 0..2 at k 0 = w[0], w[6], w[12]; 4th filter padded with 0.
+  assert.deepEqual([...fmt.values.subarray(0, 8)], [1, 7, 13, 0, 3, 9, 15, 0]);
+  // unit 2 (channel 2, k 1): w[5], w[11], w[17]; channel 3 is padding.
+  assert.deepEqual([...fmt.values.subarray(16, 24)], [6, 12, 18, 0, 0, 0, 0, 0]);
+});
+
+test('codegen identifiers: hostile names become plain, bounded, unique C identifiers', () => {
+  const hostile = ['*/ system("rm -rf /"); /*', '"\\\n#include <x>', '', '../../etc', 'ünïcødé ✓', 'x'.repeat(5000), '__', '0abc', 'a b', 'a_b'];
+  const ids = hostile.map((h, i) => cIdentifier('conv', i, h));
+  for (const id of ids) {
+    assert.match(id, /^[A-Za-z_][A-Za-z0-9_]*$/);
+    assert.ok(id.length <= 60);
+  }
+  assert.equal(new Set(ids).size, ids.length);
+  assert.equal(cIdentifier('conv', 3, '/layer1/layer1.0/conv1/Conv'), 'conv3_layer1_layer1_0_conv1_Conv');
+});
+
+test('codegen: the generated C never contains model-supplied names', () => {
+  const k = cases[0][1];
+  const file = fresh() + '.onnx';
+  fs.writeFileSync(file, convModel(k));
+  const loaded = loadModel(file);
+  const gen = generateCode(loaded, findLayers(loaded.model, loaded.tensors), new Map());
+  loaded.close();
+  for (const [name, text] of Object.entries(gen.files)) if (typeof text === 'string') assert.ok(!text.includes('"x"') && !text.includes('conv */'), name);
+});
+
+test('codegen errors: missing and failing compilers are one line; nothing is left behind', async () => {
+  const dir = fresh();
+  const missing = { cc: path.join(tmp, 'no-such-cc'), flags: [] };
+  await assert.rejects(
+    writeOutputDir(dir, { 'main.c': 'int main(void){return 0;}', 'prunemap_model.c': '' }, false, (d) => compileRunner(d, missing)),
+    (e: unknown) => e instanceof ModelError && /C compiler ".*no-such-cc" not found/.test(e.message) && !e.message.includes('\n'));
+  await assert.rejects(
+    writeOutputDir(dir, { 'main.c': 'int main(void) { return }', 'prunemap_model.c': '' }, false, (d) => compileRunner(d, compilerFromEnv({}))),
+    (e: unknown) => e instanceof ModelError && /failed: .*error/.test(e.message) && !e.message.includes('\n'));
+  assert.deepEqual(fs.readdirSync(tmp).filter((n) => n.includes(path.basename(dir))), []);
+});
+
+test('codegen errors: unsupported op, scheme and grouped Conv name the node or layer', () => {
+  const k = cases[0][1];
+  const gen = (bytes: Uint8Array, plan: Record<string, unknown> = {}) => {
+    const loaded = loadModelFromBytes('m.onnx', bytes);
+    try {
+      const layers = findLayers(loaded.model, loaded.tensors);
+      return generateCode(loaded, layers, buildMasks(loaded, layers, { model: 'm.onnx', target: 'host-cpu', layers: plan } as never));
+    } finally {
+      loaded.close();
+    }
+  };
+  assert.throws(() => gen(convModel(k, [node('Tanh', ['y'], ['t'], [], 'my tanh')], 't')), /op Tanh \(node "my tanh"\) is not supported by codegen/);
+  const id = 'conv */ "x"\n';
+  assert.throws(() => gen(convModel(k), { [id]: { scheme: 'unstructured', rate: 0.5 } }), /scheme unstructured is not supported by codegen yet/);
+  const grouped = modelBytes(graph({
+    node: [node('Conv', ['x', 'w'], ['y'], [attr.int('group', 2), attr.ints('kernel_shape', [3, 3])], 'gconv')],
+    initializer: [floatTensor('w', [4, 2, 3, 3], values(72, 1))],
+    input: [valueInfo('x', 1, [1, 4, 8, 8])], output: [valueInfo('y', 1, [1, 4, 6, 6])],
+  }));
+  assert.throws(() => gen(grouped), /Conv node "gconv" has group 2; grouped and depthwise Conv are not supported/);
+});
+
+test('codegen Conv 1×1 writing its output in place: partial filter block, fused Relu, last tile shorter', () => {
+  const k: ConvCase = { c: 8, h: 5, w: 7, f: 12, k: [1, 1], s: [1, 1], p: [0, 0, 0, 0], bias: true, reluFirst: true };
+  const bytes = convModel(k, [node('Relu', ['y'], ['t'])], 't');
+  const id = 'conv */ "x"\n';
+  for (const plan of [{}, { [id]: { scheme: 'block-punched', block: [8, 4], rate: 0.5 } }]) {
+    const b = build(bytes, plan, k.c * k.h * k.w);
+    const source = b.gen.files['prunemap_model.c'] as string;
+    assert.match(source, /Relu fused/);
+    assert.ok(!source.includes('tmp[f *'), 'no copy-out epilogue');
+    const ref = naiveConv(k, b.x, b.w, Float32Array.from(values(k.f, 2))).map((v) => Math.max(v, 0));
+    assert.ok(ref.some((v) => v === 0) && ref.some((v) => v > 0));
+    const cmp = compareOutputs(b.out, ref);
+    assert.ok(cmp.maxAbsError < 1e-5, `max abs error ${cmp.maxAbsError}`);
+    b.loaded.close();
+  }
+});
