@@ -17,6 +17,7 @@ VSCODE_SUITES=(
   "harness fixture, workspace trust on|node --import tsx scripts/vscode-test/run.ts --trust --extension $HARNESS --tests $HARNESS/out/test/trust/index.js --folder $HARNESS/workspace"
   "harness fixture, UI|node --import tsx --test $NODE_TEST_REPORTERS $HARNESS/ui/*.test.ts"
   "PruneMap, extension host|node --import tsx test/integration/run-extension-tests.ts"
+  "PruneMap, UI|npm run --silent package >/dev/null && node --import tsx --test $NODE_TEST_REPORTERS test/ui/prunemap-workbench.test.ts"
   "PruneMap, Restricted Mode|node --import tsx test/integration/run-extension-tests.ts --restricted"
 )
 
