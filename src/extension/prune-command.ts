@@ -18,7 +18,7 @@ export async function pruneModel(backend: Backend, model: vscode.Uri, output?: v
   if (!output) return undefined;
   const target = output;
   const client = backend.client;
-  return vscode.window.withProgress(
+  const report = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Pruning ${path.basename(model.fsPath)}`, cancellable: true },
     async (progress, cancel) => {
       const workDoneToken = `prunemap-prune-${process.pid}-${++tokens}`;
@@ -30,9 +30,7 @@ export async function pruneModel(backend: Backend, model: vscode.Uri, output?: v
         reported = percentage;
       });
       try {
-        const report = await client.sendRequest(PruneRequest.type, { uri: model.toString(), output: target.toString(), force: true, workDoneToken }, cancel);
-        void announce(report);
-        return report;
+        return await client.sendRequest(PruneRequest.type, { uri: model.toString(), output: target.toString(), force: true, workDoneToken }, cancel);
       } catch (err) {
         if (cancel.isCancellationRequested) {
           void vscode.window.showInformationMessage('Pruning cancelled; no file was written.');
@@ -44,6 +42,9 @@ export async function pruneModel(backend: Backend, model: vscode.Uri, output?: v
       }
     },
   );
+  // Only once the progress notification has closed: not beside a "Pruning… Cancel" that no longer applies.
+  if (report) void announce(report);
+  return report;
 }
 
 /** The output path: a save dialog starting at `<name>.pruned.onnx` (in the outputFolder setting when set). */
