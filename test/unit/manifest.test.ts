@@ -71,6 +71,8 @@ test('the VSIX ships the bundles, grammar and schema, and no sources, tests or n
   for (const needed of ['package.json', 'dist/extension.js', 'dist/server.js', 'dist/cli.js', 'dist/webview/overview.js', 'dist/webview/overview.css', 'syntaxes/onnx-text.tmLanguage.json', 'schemas/prune-plan.schema.json']) {
     assert.ok(files.includes(needed), `${needed} is not in the VSIX`);
   }
-  const unwanted = files.filter((f) => /^(src|test|scripts|bench|webview|samples|docs|node_modules)\/|\.ts$|\.map$/.test(f));
+  const unwanted = files.filter((f) => /^(src|test|scripts|bench|webview|samples|node_modules)\/|^docs\/(?!images\/)|\.ts$|\.map$/.test(f));
+  // The README's screenshots are linked relatively: they ship so that the Extensions view shows them.
+  for (const image of fs.readdirSync(path.join(root, 'docs/images'))) assert.ok(files.includes(`docs/images/${image}`), image);
   assert.deepEqual(unwanted, []);
 });
