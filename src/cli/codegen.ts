@@ -5,22 +5,17 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ModelError } from '../core/errors';
 import { benchmark, type BenchResult } from '../core/codegen/bench';
 import { compileRunner, compilerFromEnv } from '../core/codegen/compile';
 import { generateCode } from '../core/codegen/generate';
 import { writeOutputDir } from '../core/codegen/output-dir';
 import { verifyAgainstOrt, type VerifyResult } from '../core/codegen/verify';
-import { findLayers, type Layer } from '../core/layers';
-import { sha256File } from '../core/mapper/model-file';
+import { findLayers } from '../core/layers';
 import { loadModel } from '../core/onnx/load';
-import type { Model } from '../core/onnx/model';
-import type { Plan } from '../core/plan';
-import { readPlanFile } from '../core/plan-io';
-import { formatProblem, validatePlanText } from '../core/plan-validate';
 import { buildMasks } from '../core/prune/masks';
 import { writePrunedModel } from '../core/prune/write';
 import { parse, toJson, UsageError, type Command } from './command';
+import { readPlanForModel } from './read-plan';
 import { table } from './format';
 
 export const codegenCommand: Command = {
@@ -41,7 +36,7 @@ export const codegenCommand: Command = {
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'prunemap-codegen-'));
     try {
       const layers = findLayers(loaded.model, loaded.tensors);
-      const plan = readPlan(values.plan, loaded.model, layers);
+      const plan = readPlanForModel(values.plan, loaded.model, layers);
       const masks = buildMasks(loaded, layers, plan, values.plan);
       const gen = generateCode(loaded, layers, masks, { threads, denseTwins: values.bench });
       const compile = values.verify || values.bench;
@@ -76,18 +71,6 @@ export const codegenCommand: Command = {
 };
 
 /** Reads and checks the plan against the model; the first error is thrown as one line with line:column. */
-function readPlan(file: string, model: Model, layers: readonly Layer[]): Plan {
-  const { text, json } = readPlanFile(file);
-  const sha = json && typeof json === 'object' && 'modelSha256' in json ? sha256File(model.path) : undefined;
-  const { plan, problems } = validatePlanText(text, model, layers, { modelPath: model.path, modelSha256: sha, planPath: file });
-  for (const p of problems) if (p.severity === 'warning') process.stderr.write(`prunemap: ${formatProblem(file, p)}\n`);
-  const first = problems.find((p) => p.severity === 'error');
-  if (first || !plan) {
-    throw new ModelError(first?.message ?? 'invalid plan', `${file}:${first?.range.start.line ?? 1}:${first?.range.start.column ?? 1}`, 'Fix the plan there.');
-  }
-  return plan;
-}
-
 const ms = (x: number) => x.toFixed(3);
 
 function render(out: string, layerCount: number, verify: VerifyResult | undefined, bench: BenchResult | undefined): string {

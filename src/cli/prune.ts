@@ -4,20 +4,16 @@
 // the temporaries and exits with 130.
 
 import * as path from 'node:path';
-import { ModelError } from '../core/errors';
 import { findLayers } from '../core/layers';
 import { defaultTarget, profileIds } from '../core/latency/profiles';
-import { sha256File } from '../core/mapper/model-file';
 import { mapModel } from '../core/mapper/rules';
 import { loadModel, type LoadedModel } from '../core/onnx/load';
 import type { Model } from '../core/onnx/model';
-import type { Plan } from '../core/plan';
-import { readPlanFile } from '../core/plan-io';
-import { formatProblem, validatePlanText } from '../core/plan-validate';
 import { prepareMasks } from '../core/prune/masks';
 import { defaultOutputPath } from '../core/prune/output';
 import { writePrunedModel, type PruneReport } from '../core/prune/write';
 import { parse, toJson, UsageError, type Command } from './command';
+import { readPlanForModel } from './read-plan';
 import { formatCount, table } from './format';
 
 export const pruneCommand: Command = {
@@ -41,7 +37,7 @@ export const pruneCommand: Command = {
     try {
       const layers = findLayers(loaded.model, loaded.tensors);
       const plan = values.plan
-        ? readPlan(values.plan, loaded.model, layers)
+        ? readPlanForModel(values.plan, loaded.model, layers)
         : mapModel(loaded.model, layers, loaded.tensors, { target, modelName: path.basename(loaded.model.path) });
       const masks = prepareMasks(loaded, layers, plan, values.plan ?? `rule-based plan for ${target}`); // computed as the writer reaches each layer
       const out = values.output ?? defaultOutputPath(loaded.model);
@@ -62,20 +58,6 @@ export const pruneCommand: Command = {
 };
 
 /** Reads and checks the plan against the model; the first error is thrown as one line with line:column. */
-function readPlan(file: string, model: Model, layers: ReturnType<typeof findLayers>): Plan {
-  const { text, json } = readPlanFile(file);
-  const sha = json && typeof json === 'object' && 'modelSha256' in json ? sha256File(model.path) : undefined;
-  const { plan, problems } = validatePlanText(text, model, layers, { modelPath: model.path, modelSha256: sha, planPath: file });
-  for (const p of problems) if (p.severity === 'warning') process.stderr.write(`prunemap: ${formatProblem(file, p)}\n`);
-  const first = problems.find((p) => p.severity === 'error');
-  if (first || !plan) {
-    const more = problems.filter((p) => p.severity === 'error').length - 1;
-    throw new ModelError(`${first?.message ?? 'invalid plan'}${more > 0 ? ` (and ${more} more)` : ''}`, `${file}:${first?.range.start.line ?? 1}:${first?.range.start.column ?? 1}`,
-      'Fix the plan there, or write it again with `prunemap map MODEL -o PLAN`.');
-  }
-  return plan;
-}
-
 const pct = (x: number | null) => (x === null ? '' : `${(x * 100).toFixed(1)}%`);
 
 function render(r: PruneReport, verify: VerifyResult | undefined): string {
