@@ -65,7 +65,7 @@ export async function setCompression(value?: number): Promise<void> {
     const text = await vscode.window.showInputBox({
       prompt: 'Target compression over the prunable weights (e.g. 4 keeps a quarter of them)',
       value: String(currentCompression()),
-      validateInput: (s) => (Number(s) >= 1 && Number(s) <= 64 ? undefined : 'Enter a number from 1 to 64'),
+      validateInput: (s) => (Number(s) > 1 && Number(s) <= 64 ? undefined : 'Enter a number above 1 and at most 64'),
     });
     if (text === undefined) return;
     value = Number(text);
