@@ -134,6 +134,9 @@ const WEBVIEW_PACKAGES = (name: string): boolean => UI_PACKAGE(name);
 /** Packages src/server may use: the LSP libraries and node built-ins (the engine comes through src/core). */
 const SERVER_PACKAGES = (name: string): boolean =>
   name.startsWith('vscode-languageserver') || name === 'vscode-jsonrpc' || name.startsWith('node:') || builtinModules.includes(name);
+/** Packages the extension may use: the editor API, the language client and node built-ins (the engine runs in the server). */
+const EXTENSION_PACKAGES = (name: string): boolean =>
+  name === 'vscode' || name.startsWith('vscode-languageclient') || name.startsWith('node:') || builtinModules.includes(name);
 /** Packages src/protocol may use for message types. */
 const PROTOCOL_PACKAGES = new Set(['vscode-languageserver-protocol', 'vscode-jsonrpc']);
 
@@ -167,6 +170,16 @@ function ruleBroken(file: string, target: Target): string | undefined {
     const dir = target.kind === 'path' && underAny(target.path, ['src/server', 'src/extension', 'webview']);
     if (dir) return `src/cli must not import ${dir}/ (it uses src/core only)`;
     return undefined;
+  }
+  if (under(file, 'src/extension')) {
+    if (target.kind === 'package') {
+      return EXTENSION_PACKAGES(target.name)
+        ? undefined
+        : 'src/extension is a thin client: it imports only vscode, vscode-languageclient and node built-ins';
+    }
+    return underAny(target.path, ['src/extension', 'src/protocol'])
+      ? undefined
+      : 'src/extension imports only src/protocol and its own files (the work happens in the server)';
   }
   if (under(file, 'src/protocol')) {
     if (target.kind === 'path') {
@@ -316,6 +329,13 @@ describe('architecture scanner self-test', () => {
       "import { x } from '../../scripts/build.mjs';",
     ].join('\n');
     assert.deepEqual(checkFile('src/server/hover.ts', bad).map((v) => v.line), [1, 2, 3, 4, 5]);
+  });
+
+  test('keeps the extension a thin client: src/protocol, vscode, the language client and node built-ins', () => {
+    const ok = "import * as vscode from 'vscode';\nimport { LanguageClient } from 'vscode-languageclient/node';\nimport * as fs from 'node:fs';\nimport { AnalyzeRequest } from '../protocol/messages';\nimport { Backend } from './backend';\n";
+    assert.deepEqual(checkFile('src/extension/main.ts', ok), []);
+    const bad = "import { loadModel } from '../core/onnx/load';\nimport { s } from '../server/main';\nimport { onnx } from 'onnx-proto';\nimport { m } from '../../webview/main';\n";
+    assert.deepEqual(checkFile('src/extension/main.ts', bad).map((v) => v.line), [1, 2, 3, 4]);
   });
 
   test('catches the CLI importing the server or the extension', () => {
