@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { TEXT_VIEW_SCHEME } from '../protocol/constants';
 import { AnalyzeRequest } from '../protocol/messages';
 import type { Backend } from './backend';
+import { modelOfTextView } from './text-view';
 
 export const OVERVIEW_VIEW_TYPE = 'prunemap.overview';
 
@@ -33,6 +34,8 @@ export function modelArgument(arg: unknown): vscode.Uri | undefined {
 export async function activeModel(backend: Backend): Promise<vscode.Uri | undefined> {
   const editor = vscode.window.activeTextEditor;
   if (editor?.document.uri.scheme === TEXT_VIEW_SCHEME) {
+    const local = modelOfTextView(editor.document.uri); // no round trip when the model is where the name says
+    if (local) return local;
     const { uri } = await backend.client.sendRequest(AnalyzeRequest.type, { uri: editor.document.uri.toString() });
     return vscode.Uri.parse(uri);
   }

@@ -1,10 +1,9 @@
 // Every command of the extension, in one table: its id (as in package.json), and what it does.
 // Model commands take the model from their argument, else the model in front, else ask.
 
-import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { Commands } from '../protocol/constants';
-import { LayerDetailsRequest, SavePlanRequest, SetLayerRequest } from '../protocol/messages';
+import { AnalyzeRequest, LayerDetailsRequest, SavePlanRequest, SetLayerRequest } from '../protocol/messages';
 import type { Alternative } from '../protocol/types';
 import { resolveModel } from './active-model';
 import type { Backend } from './backend';
@@ -88,13 +87,12 @@ function layerArgs(arg: unknown): { uri: string; layer: string } {
 
 /** Opens the model's plan file, writing the current plan first when there is none yet (or when asked to). */
 async function showPlan(backend: Backend, model: vscode.Uri, write: boolean): Promise<void> {
-  const planPath = model.fsPath.replace(/(\.onnx)?$/i, '.prune.json');
-  let planUri = vscode.Uri.file(planPath);
-  if (write || !fs.existsSync(planPath)) {
-    const result = await backend.client.sendRequest(SavePlanRequest.type, { uri: model.toString() });
-    planUri = vscode.Uri.parse(result.uri);
-  }
-  await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(planUri), { preview: false });
+  // The server names the plan file (plan.file, when one sits next to the model) and writes it (savePlan).
+  const { plan } = await backend.client.sendRequest(AnalyzeRequest.type, { uri: model.toString() });
+  const planUri = !write && plan.file
+    ? plan.file
+    : (await backend.client.sendRequest(SavePlanRequest.type, { uri: model.toString() })).uri;
+  await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(vscode.Uri.parse(planUri)), { preview: false });
 }
 
 export function registerCommands(context: vscode.ExtensionContext, ctx: CommandContext): void {

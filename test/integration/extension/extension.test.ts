@@ -179,6 +179,14 @@ suite('PruneMap in VS Code', () => {
       assert.ok(fs.statSync(output.fsPath).size > 0);
     });
 
+    test('Open Plan writes the plan next to the model when there is none, and opens it', async () => {
+      await vscode.commands.executeCommand('prunemap.openPlan', model());
+      const document = vscode.window.activeTextEditor?.document;
+      assert.equal(document?.uri.fsPath, workspaceFile('squeezenet1_1.prune.json').fsPath);
+      const plan = JSON.parse(fs.readFileSync(document!.uri.fsPath, 'utf8'));
+      assert.deepEqual(Object.keys(plan.layers).sort(), inspectLayers(model()).map((l) => l.id).sort());
+    });
+
     test('a settings change reaches the server', async () => {
       const config = vscode.workspace.getConfiguration('prunemap');
       await config.update('target', 'host-cpu', vscode.ConfigurationTarget.Workspace);
