@@ -1,7 +1,7 @@
 // Code generation on tiny hand-built models: the compiled C (real compiler) against a naive
 // convolution written here, and against onnxruntime on the pruned model; the compact format,
 // identifier sanitising with hostile names, and the one-line errors (compiler missing or failing,
-// unsupported op, scheme or Conv form) with nothing half-written.
+// unsupported op or Conv form) with nothing half-written.
 
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -191,7 +191,7 @@ test('codegen errors: missing and failing compilers are one line; nothing is lef
   assert.deepEqual(fs.readdirSync(tmp).filter((n) => n.includes(path.basename(dir))), []);
 });
 
-test('codegen errors: unsupported op, scheme and grouped Conv name the node or layer', () => {
+test('codegen errors: an unsupported op and a dilated Conv name the node', () => {
   const k = cases[0][1];
   const gen = (bytes: Uint8Array, plan: Record<string, unknown> = {}) => {
     const loaded = loadModelFromBytes('m.onnx', bytes);
@@ -203,14 +203,12 @@ test('codegen errors: unsupported op, scheme and grouped Conv name the node or l
     }
   };
   assert.throws(() => gen(convModel(k, [node('Tanh', ['y'], ['t'], [], 'my tanh')], 't')), /op Tanh \(node "my tanh"\) is not supported by codegen/);
-  const id = 'conv */ "x"\n';
-  assert.throws(() => gen(convModel(k), { [id]: { scheme: 'unstructured', rate: 0.5 } }), /scheme unstructured is not supported by codegen yet/);
-  const grouped = modelBytes(graph({
-    node: [node('Conv', ['x', 'w'], ['y'], [attr.int('group', 2), attr.ints('kernel_shape', [3, 3])], 'gconv')],
-    initializer: [floatTensor('w', [4, 2, 3, 3], values(72, 1))],
-    input: [valueInfo('x', 1, [1, 4, 8, 8])], output: [valueInfo('y', 1, [1, 4, 6, 6])],
+  const dilated = modelBytes(graph({
+    node: [node('Conv', ['x', 'w'], ['y'], [attr.ints('dilations', [2, 2]), attr.ints('kernel_shape', [3, 3])], 'dconv')],
+    initializer: [floatTensor('w', [4, 4, 3, 3], values(144, 1))],
+    input: [valueInfo('x', 1, [1, 4, 8, 8])], output: [valueInfo('y', 1, [1, 4, 4, 4])],
   }));
-  assert.throws(() => gen(grouped), /Conv node "gconv" has group 2; grouped and depthwise Conv are not supported/);
+  assert.throws(() => gen(dilated), /Conv node "dconv" is dilated/);
 });
 
 test('codegen Conv 1×1 writing its output in place: partial filter block, fused Relu, last tile shorter', () => {

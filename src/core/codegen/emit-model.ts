@@ -1,8 +1,9 @@
 // The whole-model runner: walks the main graph of an NCHW CNN (batch 1) in file order and emits
-// one C statement per node, each value in its own static buffer. Conv layers get kernels from
-// emit-conv.ts (block-punched units from the plan's masks; dense layers keep every unit), a Relu
-// that is a Conv's only consumer is fused into it, and the other ops get small generic loops with
-// their shapes baked in. Anything else is refused with the op and node named.
+// one C statement per node, each value in its own static buffer. Conv and Gemm/MatMul layers get
+// kernels in the compact format of their scheme (layer-kernels.ts; grouped Conv one kernel per
+// group on pointer offsets, depthwise its own kernel), a Relu or constant Clip that is a Conv's
+// only consumer is fused into it, and the other ops get small generic loops with their shapes baked
+// in. Anything else is refused with the op (or scheme) and node named.
 
 import { ModelError } from '../errors';
 import type { Layer } from '../layers';
@@ -12,9 +13,11 @@ import type { Node } from '../onnx/model';
 import { ShapeTable } from '../onnx/shapes';
 import { elementCount } from '../onnx/tensor-data';
 import type { MaskSet } from '../prune/masks';
-import { blockPunchedFormat, keptFraction } from './block-punched-format';
-import { BUFFER_SLACK, emitConv, outputSize, type ConvGeometry } from './emit-conv';
+import { cFloat, NO_ACTIVATION, type Activation } from './activation';
+import { BUFFER_SLACK, outputSize, type ConvGeometry, type ConvKernel } from './emit-conv';
+import { emitDepthwise } from './emit-depthwise';
 import { cIdentifier } from './identifiers';
+import { CODEGEN_SCHEMES, convLayerKernel, gemmLayerKernel, UnsupportedScheme, type LayerKernel } from './layer-kernels';
 import { WeightFile } from './weight-file';
 
 export interface GeneratedLayer {
@@ -25,6 +28,8 @@ export interface GeneratedLayer {
   readonly block?: readonly [number, number];
   /** Fraction of the layer's weights stored (1 for dense). */
   readonly kept: number;
+  /** The compact format its kernel uses (docs/codegen.md): "block 8x4", "row-sparse", "pattern", "depthwise", … */
+  readonly format?: string;
 }
 
 export interface GeneratedModel {
@@ -44,9 +49,6 @@ export interface EmitOptions {
 }
 
 interface Value { readonly c: string; readonly shape: number[]; readonly size: number }
-
-/** Block for dense layers: 8 filters × 4 channels (fewer channels for thin inputs such as RGB). */
-const DENSE_BLOCK = (channels: number): [number, number] => [8, Math.min(4, channels)];
 
 export function emitModel(loaded: LoadedModel, layers: readonly Layer[], masks: MaskSet, options: EmitOptions = {}): GeneratedModel {
   const threads = options.threads ?? 1;
@@ -106,6 +108,20 @@ export function emitModel(loaded: LoadedModel, layers: readonly Layer[], masks: 
   for (const n of graph.nodes) for (const i of n.inputs) consumers.set(i, (consumers.get(i) ?? 0) + 1);
   const outputNames = new Set(graph.outputs.map((o) => o.name));
   const fused = new Set<Node>();
+  /** Constant Clip bounds of `node` (opset ≥ 11 inputs or older attributes); undefined when computed. */
+  const clipBounds = (node: Node): [number, number] | undefined => {
+    const lo = node.inputs[1] ? constant(node.inputs[1])?.[0] : floatAttr(node, 'min', -3.4e38);
+    const hi = node.inputs[2] ? constant(node.inputs[2])?.[0] : floatAttr(node, 'max', 3.4e38);
+    return lo === undefined || hi === undefined || Number.isNaN(lo) || Number.isNaN(hi) ? undefined : [lo, hi];
+  };
+  /** A Relu or constant Clip right after node `index` that is its only consumer (and not a graph output) is fused. */
+  const fusedActivation = (index: number, out: string): { act: Activation; next?: Node } => {
+    const next = graph.nodes[index + 1];
+    if (!next || next.inputs[0] !== out || consumers.get(out) !== 1 || outputNames.has(out)) return { act: NO_ACTIVATION };
+    if (next.opType === 'Relu') return { act: { kind: 'relu' }, next };
+    const bounds = next.opType === 'Clip' ? clipBounds(next) : undefined;
+    return bounds ? { act: { kind: 'clip', lo: bounds[0], hi: bounds[1] }, next } : { act: NO_ACTIVATION };
+  };
 
   graph.nodes.forEach((node, index) => {
     if (fused.has(node)) return;
@@ -120,68 +136,110 @@ export function emitModel(loaded: LoadedModel, layers: readonly Layer[], masks: 
         if (!layer || !w) return fail(`Conv node ${describe(node)} has no constant weight`, 'Codegen needs Conv weights stored in the model.');
         const a = x();
         if (a.shape.length !== 4 || layer.weightShape.length !== 4) return fail(`Conv node ${describe(node)} is not 2-D`, 'Codegen supports 2-D convolutions (NCHW).');
-        if (layer.group !== 1) return fail(`Conv node ${describe(node)} has group ${layer.group}; grouped and depthwise Conv are not supported by codegen yet`, 'Use a model without grouped convolutions.');
         if ((intsAttr(node, 'dilations') ?? [1, 1]).some((d) => d !== 1)) return fail(`Conv node ${describe(node)} is dilated`, 'Codegen supports dilation 1 only.');
         const autoPad = stringAttr(node, 'auto_pad', 'NOTSET');
         if (autoPad !== 'NOTSET') return fail(`Conv node ${describe(node)} uses auto_pad ${clip(autoPad)}`, 'Export with explicit pads.');
-        const [F, Cw, KH, KW] = layer.weightShape;
+        const [F, Cg, KH, KW] = layer.weightShape;
+        const G = layer.group;
         const pads = intsAttr(node, 'pads') ?? [0, 0, 0, 0];
         const strides = intsAttr(node, 'strides') ?? [1, 1];
         const geom: ConvGeometry = { channels: a.shape[1], height: a.shape[2], width: a.shape[3], filters: F, kernel: [KH, KW], strides: [strides[0], strides[1]], pads: [pads[0], pads[1], pads[2], pads[3]] };
-        if (Cw !== geom.channels) return fail(`Conv node ${describe(node)}: weight has ${Cw} channels, input ${geom.channels}`, 'The model is inconsistent.');
+        if (Cg * G !== geom.channels || F % G !== 0) return fail(`Conv node ${describe(node)}: weight has ${Cg} channels × ${G} groups, input ${geom.channels}`, 'The model is inconsistent.');
         const entry = masks.get(layer.id);
         const spec = entry?.spec;
-        if (spec && spec.scheme !== 'block-punched') return fail(`layer ${clip(layer.id)}: scheme ${spec.scheme} is not supported by codegen yet (block-punched and dense are)`, 'Make the layer block-punched or dense in the plan.');
-        const block = spec?.block ? [spec.block[0], spec.block[1]] as [number, number] : DENSE_BLOCK(geom.channels);
         const mask = entry?.masks[0];
-        const fmt = blockPunchedFormat(w, mask, F, geom.channels, KH * KW, block[0], block[1]);
         const bias = node.inputs[2] ? constant(node.inputs[2]) : undefined;
-        // Fuse a Relu that is this Conv's only consumer (and not a graph output).
-        const next = graph.nodes[index + 1];
-        const relu = !!next && next.opType === 'Relu' && next.inputs[0] === out0 && consumers.get(out0) === 1 && !outputNames.has(out0);
-        const result = relu ? next.outputs[0] : out0;
+        const { act, next } = fusedActivation(index, out0);
+        const result = next ? next.outputs[0] : out0;
         const [OH, OW] = outputSize(geom);
         const o = define(result, [1, F, OH, OW]);
         const name = cIdentifier('conv', layerTable.length, layer.id);
         const slack = a.c !== 'g_in' && !a.c.startsWith('(WF');
-        const k = emitConv(name, geom, fmt, bias, relu, store, threads, slack);
-        kernels.push(k.source);
-        planeFloats = Math.max(planeFloats, k.planeFloats);
-        tmpFloats = Math.max(tmpFloats, k.tmpFloats);
+        const use = (k: ConvKernel) => {
+          kernels.push(k.source);
+          planeFloats = Math.max(planeFloats, k.planeFloats);
+          tmpFloats = Math.max(tmpFloats, k.tmpFloats);
+        };
+        let info: { format: string; kept: number; block?: readonly [number, number] };
         let dense: string | undefined;
-        if (options.denseTwins && mask) {
-          const d = emitConv(`${name}_dense`, geom, blockPunchedFormat(w, undefined, F, geom.channels, KH * KW, block[0], block[1]), bias, relu, store, threads, slack);
-          kernels.push(d.source);
-          planeFloats = Math.max(planeFloats, d.planeFloats);
-          tmpFloats = Math.max(tmpFloats, d.tmpFloats);
-          dense = `${name}_dense`;
+        if (G > 1 && Cg === 1) {
+          // Depthwise (channel multiplier F/C): its own kernel over the masked weights.
+          const wm = mask ? w.map((v, i) => (mask[i] ? v : 0)) : w;
+          use(emitDepthwise(name, geom, wm, bias, act, store, threads));
+          info = { format: 'depthwise', kept: mask ? mask.reduce((s, v) => s + v, 0) / mask.length : 1 };
+          if (options.denseTwins && mask) { use(emitDepthwise(`${name}_dense`, geom, w, bias, act, store, threads)); dense = `${name}_dense`; }
+        } else {
+          // One kernel per group (its slice of the weight, mask and bias), called on pointer offsets.
+          const Fg = F / G, K = KH * KW, H = geom.height, W = geom.width;
+          const sub: ConvGeometry = { ...geom, channels: Cg, filters: Fg };
+          const emitGroups = (fn: string, withMask: boolean) => {
+            const calls: string[] = [];
+            let last: LayerKernel | undefined;
+            for (let gi = 0; gi < G; gi++) {
+              const span = [gi * Fg * Cg * K, (gi + 1) * Fg * Cg * K] as const;
+              const gname = G > 1 ? `${fn}_g${gi}` : fn;
+              try {
+                last = convLayerKernel(gname, sub, w.subarray(...span), withMask ? mask?.subarray(...span) : undefined, withMask ? spec : undefined, bias?.subarray(gi * Fg, (gi + 1) * Fg), act, store, threads, slack);
+              } catch (e) {
+                if (e instanceof UnsupportedScheme) return fail(`layer ${clip(layer.id)}: scheme ${clip(e.message)} is not supported by codegen`, `Supported: ${CODEGEN_SCHEMES.join(', ')}.`) as never;
+                throw e;
+              }
+              use(last.kernel);
+              calls.push(`${gname}(in + ${gi * Cg * H * W}, out + ${gi * Fg * OH * OW});`);
+            }
+            if (G > 1) kernels.push(`static void ${fn}(const float *restrict in, float *restrict out) { ${calls.join(' ')} }\n`);
+            return last!;
+          };
+          const k = emitGroups(name, true);
+          info = { format: G > 1 ? `${k.format}, ${G} groups` : k.format, kept: k.kept, block: k.block };
+          if (G > 1 && mask) info = { ...info, kept: mask.reduce((s, v) => s + v, 0) / mask.length };
+          if (options.denseTwins && mask) { emitGroups(`${name}_dense`, false); dense = `${name}_dense`; }
         }
         body.push(`  ${name}(${a.c}, ${o.c});`);
         layerTable.push({ fn: name, dense, in: a.c, out: o.c });
-        generated.push({ index: layerTable.length - 1, id: layer.id, scheme: spec?.scheme ?? 'dense', block, kept: keptFraction(fmt) });
-        if (relu) fused.add(next);
+        generated.push({ index: layerTable.length - 1, id: layer.id, scheme: spec?.scheme ?? 'dense', block: info.block, kept: info.kept, format: info.format });
+        if (next) fused.add(next);
         return;
       }
-      case 'Relu': case 'Clip': case 'LeakyRelu': case 'Sigmoid': {
+      case 'Constant':
+        return; // its value is read through the scope as a constant where used
+      case 'Relu': case 'Clip': case 'LeakyRelu': case 'Sigmoid': case 'HardSigmoid': case 'HardSwish': {
         const a = x(), o = define(out0, a.shape);
         let expr = 'v > 0.0f ? v : 0.0f';
         if (op === 'Clip') {
-          const lo = node.inputs[1] ? constant(node.inputs[1])?.[0] : floatAttr(node, 'min', -3.4e38);
-          const hi = node.inputs[2] ? constant(node.inputs[2])?.[0] : floatAttr(node, 'max', 3.4e38);
-          if (lo === undefined || hi === undefined) return fail(`Clip node ${describe(node)} has computed bounds`, 'Codegen needs constant Clip bounds.');
+          const bounds = clipBounds(node);
+          if (!bounds) return fail(`Clip node ${describe(node)} has computed bounds`, 'Codegen needs constant Clip bounds.');
+          const [lo, hi] = bounds;
           expr = `v < ${cFloat(lo)} ? ${cFloat(lo)} : v > ${cFloat(hi)} ? ${cFloat(hi)} : v`;
         } else if (op === 'LeakyRelu') expr = `v > 0.0f ? v : v * ${cFloat(floatAttr(node, 'alpha', 0.01))}`;
         else if (op === 'Sigmoid') expr = '1.0f / (1.0f + expf(-v))';
+        else if (op === 'HardSigmoid') expr = `fminf(1.0f, fmaxf(0.0f, v * ${cFloat(floatAttr(node, 'alpha', 0.2))} + ${cFloat(floatAttr(node, 'beta', 0.5))}))`;
+        else if (op === 'HardSwish') expr = 'v * fminf(1.0f, fmaxf(0.0f, v * (1.0f / 6.0f) + 0.5f))';
         body.push(`  for (int i = 0; i < ${a.size}; i++) { const float v = ${a.c}[i]; ${o.c}[i] = ${expr}; }`);
         return;
       }
-      case 'Add': case 'Mul': case 'Sub': {
+      case 'Add': case 'Mul': case 'Sub': case 'Div': {
         const a = x(), b = operand(node, 1);
-        const sym = op === 'Add' ? '+' : op === 'Mul' ? '*' : '-';
+        const sym = op === 'Add' ? '+' : op === 'Mul' ? '*' : op === 'Sub' ? '-' : '/';
         const o = define(out0);
         if (a.size === o.size && b.size === o.size) body.push(`  for (int i = 0; i < ${o.size}; i++) ${o.c}[i] = ${a.c}[i] ${sym} ${b.c}[i];`);
         else if (a.size === o.size && b.size === 1) body.push(`  for (int i = 0; i < ${o.size}; i++) ${o.c}[i] = ${a.c}[i] ${sym} ${b.c}[0];`);
-        else return fail(`${op} node ${describe(node)} broadcasts ${JSON.stringify(a.shape)} with ${JSON.stringify(b.shape)}`, 'Codegen supports same-shape and scalar operands only.');
+        else {
+          // Numpy broadcasting: one loop per output dimension, each operand with stride 0 where it has size 1.
+          const rank = o.shape.length;
+          const strides = (shape: number[]) => {
+            const s = [...Array(rank - shape.length).fill(1), ...shape];
+            if (s.some((d, i) => d !== 1 && d !== o.shape[i])) return undefined;
+            const out = new Array<number>(rank).fill(0);
+            for (let i = rank - 1, acc = 1; i >= 0; i--) { out[i] = s[i] === 1 ? 0 : acc; acc *= s[i]; }
+            return out;
+          };
+          const sa = strides(a.shape), sb = strides(b.shape);
+          if (!sa || !sb || a.shape.length > rank || b.shape.length > rank) return fail(`${op} node ${describe(node)} broadcasts ${JSON.stringify(a.shape)} with ${JSON.stringify(b.shape)} to ${JSON.stringify(o.shape)}`, 'The model is inconsistent.');
+          const loops = o.shape.map((d, i) => `for (int i${i} = 0; i < ${d}; i++) `.replace('i <', `i${i} <`).replace('i++', `i${i}++`)).join('');
+          const idx = (st: number[]) => st.map((s, i) => (s ? `i${i} * ${s}` : '')).filter(Boolean).join(' + ') || '0';
+          body.push(`  { float *d = ${o.c}; ${loops}*d++ = ${a.c}[${idx(sa)}] ${sym} ${b.c}[${idx(sb)}]; }`);
+        }
         return;
       }
       case 'BatchNormalization': {
@@ -200,17 +258,23 @@ export function emitModel(loaded: LoadedModel, layers: readonly Layer[], masks: 
       case 'MaxPool': case 'AveragePool': {
         const a = x();
         if (a.shape.length !== 4) return fail(`${op} node ${describe(node)} is not 2-D`, 'Codegen supports 2-D pooling.');
-        if (intAttr(node, 'ceil_mode', 0) !== 0 || stringAttr(node, 'auto_pad', 'NOTSET') !== 'NOTSET' || (intsAttr(node, 'dilations') ?? [1, 1]).some((d) => d !== 1)) {
-          return fail(`${op} node ${describe(node)} uses ceil_mode, auto_pad or dilations`, 'Codegen supports explicit pads, ceil_mode 0 and dilation 1.');
+        const ceil = intAttr(node, 'ceil_mode', 0) !== 0;
+        const countPad = intAttr(node, 'count_include_pad', 0) === 1;
+        if (stringAttr(node, 'auto_pad', 'NOTSET') !== 'NOTSET' || (intsAttr(node, 'dilations') ?? [1, 1]).some((d) => d !== 1) || (ceil && countPad)) {
+          return fail(`${op} node ${describe(node)} uses auto_pad, dilations or ceil_mode with count_include_pad`, 'Codegen supports explicit pads and dilation 1.');
         }
         const [kh, kw] = intsAttr(node, 'kernel_shape') ?? [1, 1];
         const [sh, sw] = intsAttr(node, 'strides') ?? [1, 1];
         const [pt, pl, pb, pr] = intsAttr(node, 'pads') ?? [0, 0, 0, 0];
         const [, C, H, W] = a.shape;
-        const OH = Math.floor((H + pt + pb - kh) / sh) + 1, OW = Math.floor((W + pl + pr - kw) / sw) + 1;
+        // ceil_mode: one more window when the input leaves a partial one, unless it would start in the right/bottom padding.
+        const size = (n: number, k: number, s0: number, p0: number, p1: number) => {
+          const o = (ceil ? Math.ceil((n + p0 + p1 - k) / s0) : Math.floor((n + p0 + p1 - k) / s0)) + 1;
+          return ceil && (o - 1) * s0 >= n + p0 ? o - 1 : o;
+        };
+        const OH = size(H, kh, sh, pt, pb), OW = size(W, kw, sw, pl, pr);
         const o = define(out0, [1, C, OH, OW]);
         const max = op === 'MaxPool';
-        const countPad = intAttr(node, 'count_include_pad', 0) === 1;
         body.push([
           `  for (int c = 0; c < ${C}; c++) for (int oh = 0; oh < ${OH}; oh++) for (int ow = 0; ow < ${OW}; ow++) {`,
           `    float r = ${max ? '-INFINITY' : '0.0f'}; int n = 0;`,
@@ -262,24 +326,33 @@ export function emitModel(loaded: LoadedModel, layers: readonly Layer[], masks: 
         const alpha = op === 'Gemm' ? floatAttr(node, 'alpha', 1) : 1, beta = op === 'Gemm' ? floatAttr(node, 'beta', 1) : 1;
         const layer = layerOf.get(index);
         const entry = layer && masks.get(layer.id);
-        if (entry?.spec && entry.spec.scheme !== 'block-punched') return fail(`layer ${clip(layer!.id)}: scheme ${entry.spec.scheme} is not supported by codegen yet (block-punched and dense are)`, 'Make the layer block-punched or dense in the plan.');
         const mask = entry?.masks[0];
-        // Weights as [N][K] · alpha (pruned weights 0): a dense row dot product per output.
+        // Weight and mask as [N][K], alpha folded in.
         const wt = new Float32Array(N * K);
+        const mt = mask ? new Uint8Array(N * K) : undefined;
         for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) {
           const i = transB ? n * K + k : k * N + n;
-          wt[n * K + k] = mask && !mask[i] ? 0 : b[i] * alpha;
+          wt[n * K + k] = b[i] * alpha;
+          if (mt) mt[n * K + k] = mask![i];
         }
-        const wAt = store.addFloats(wt);
         const cvals = node.inputs[2] ? constant(node.inputs[2]) : undefined;
         if (node.inputs[2] && (!cvals || (cvals.length !== N && cvals.length !== 1))) return fail(`Gemm node ${describe(node)} has a bias that is not constant [N]`, 'Codegen supports constant per-output biases.');
         const bias = new Float32Array(N).map((_, n) => (cvals ? cvals[cvals.length === 1 ? 0 : n] * beta : 0));
-        const bAt = store.addFloats(bias);
         const M = a.size / K;
         if (!Number.isInteger(M)) return fail(`${op} node ${describe(node)}: input of ${a.size} elements for K = ${K}`, 'The model is inconsistent.');
         const o = define(out0);
-        body.push(`  gemm_rows(${a.c}, WF + ${wAt}, WF + ${bAt}, ${o.c}, ${M}, ${N}, ${K});`);
-        if (layer) generated.push({ index: -1, id: layer.id, scheme: entry?.spec?.scheme ?? 'dense', kept: mask ? mask.reduce((s, v) => s + v, 0) / mask.length : 1 });
+        const name = cIdentifier('gemm', index, layer?.id ?? '');
+        let g: ReturnType<typeof gemmLayerKernel>;
+        try {
+          g = gemmLayerKernel(name, M, N, K, wt, mt, entry?.spec, bias, store, threads);
+        } catch (e) {
+          if (e instanceof UnsupportedScheme) return fail(`layer ${clip(layer!.id)}: scheme ${clip(e.message)} is not supported by codegen for ${op}`, 'Supported for Gemm/MatMul: dense, block-punched, block-bcr, filter, channel, unstructured, nm.');
+          throw e;
+        }
+        kernels.push(g.kernel.source);
+        tmpFloats = Math.max(tmpFloats, g.kernel.tmpFloats);
+        body.push(`  ${name}(${a.c}, ${o.c});`);
+        if (layer) generated.push({ index: -1, id: layer.id, scheme: entry?.spec?.scheme ?? 'dense', kept: g.kept, format: g.format });
         return;
       }
       case 'Softmax': {
@@ -294,7 +367,7 @@ export function emitModel(loaded: LoadedModel, layers: readonly Layer[], masks: 
         return;
       }
       default:
-        return fail(`op ${clip(op)} (node ${describe(node)}) is not supported by codegen`, 'Supported: Conv, Gemm, MatMul, BatchNormalization, Relu, Clip, LeakyRelu, Sigmoid, Add, Sub, Mul, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Concat, Softmax.');
+        return fail(`op ${clip(op)} (node ${describe(node)}) is not supported by codegen`, 'Supported: Conv (incl. grouped, depthwise), Gemm, MatMul, BatchNormalization, Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Add, Sub, Mul, Div (broadcasting), MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Concat, Softmax.');
     }
   });
 
@@ -309,11 +382,21 @@ export function emitModel(loaded: LoadedModel, layers: readonly Layer[], masks: 
     '#include <stdlib.h>',
     '#include <string.h>',
     '#include "prunemap_model.h"',
+    ...(threads > 1 ? ['#include <omp.h>'] : []),
     '',
     'typedef float v8f __attribute__((vector_size(32)));',
     'typedef int v8i __attribute__((vector_size(32)));',
     'static inline v8f ld(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }',
     'static inline void st(float *p, v8f v) { memcpy(p, &v, sizeof v); }',
+    'static inline v8f vsplat(float x) { v8f v = {x, x, x, x, x, x, x, x}; return v; }',
+    '/* lanes 0, 2, …, 14 of a:b (stride-2 plane fill) */',
+    '#if defined(__clang__)',
+    '#define EVEN8(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14)',
+    '#else',
+    '#define EVEN8(a, b) __builtin_shuffle(a, b, (v8i){0, 2, 4, 6, 8, 10, 12, 14})',
+    '#endif',
+    'static inline v8f vmax(v8f a, v8f b) { v8i m = (v8i)(a > b); return (v8f)(((v8i)a & m) | ((v8i)b & ~m)); }',
+    'static inline v8f vmin(v8f a, v8f b) { v8i m = (v8i)(a < b); return (v8f)(((v8i)a & m) | ((v8i)b & ~m)); }',
     '',
     'static float *WF; /* weights, biases: see prunemap_model_load */',
     'static int *WI;   /* unit offsets and block-row starts */',
@@ -321,17 +404,6 @@ export function emitModel(loaded: LoadedModel, layers: readonly Layer[], masks: 
     `static float g_planes[${planeFloats}] __attribute__((aligned(32)));`,
     `static float g_tmp[${tmpFloats}] __attribute__((aligned(32)));`,
     ...buffers,
-    '',
-    '/* out[m][n] = bias[n] + sum_k a[m][k] * w[n][k] */',
-    'static void gemm_rows(const float *a, const float *w, const float *bias, float *out, int M, int N, int K) {',
-    '  for (int m = 0; m < M; m++) for (int n = 0; n < N; n++) {',
-    '    const float *x = a + m * K, *r = w + n * K; v8f s8 = {0}; float s = 0.0f; int k = 0;',
-    '    for (; k + 8 <= K; k += 8) s8 += ld(x + k) * ld(r + k);',
-    '    for (; k < K; k++) s += x[k] * r[k];',
-    '    for (int i = 0; i < 8; i++) s += s8[i];',
-    '    out[m * N + n] = s + bias[n];',
-    '  }',
-    '}',
     '',
     ...kernels,
     'int prunemap_model_load(const char *path) {',
@@ -397,12 +469,6 @@ export function emitModel(loaded: LoadedModel, layers: readonly Layer[], masks: 
 
 function normAxis(axis: number, rank: number): number {
   return axis < 0 ? axis + rank : axis;
-}
-
-/** A C float literal (finite; ±FLT_MAX beyond). */
-function cFloat(x: number): string {
-  if (!Number.isFinite(x)) return x > 0 ? '3.402823e38f' : '-3.402823e38f';
-  return `${Math.fround(x).toPrecision(9)}f`;
 }
 
 /** A model string for a message: quoted, control characters escaped, at most 80 characters. */
