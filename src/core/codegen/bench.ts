@@ -3,7 +3,6 @@
 // alternate between ours and onnxruntime, round by round; each figure is the median of the rounds'
 // medians. Threads: ours as compiled, onnxruntime with intraOpNumThreads = threads.
 
-import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { ModelError } from '../errors';
@@ -11,6 +10,7 @@ import type { Layer } from '../layers';
 import { intsAttr } from '../onnx/graph-view';
 import type { LoadedModel } from '../onnx/load';
 import type { MaskSet } from '../prune/masks';
+import { runChild, throwIfCancelled } from './child-process';
 import { RUNNER_BINARY } from './compile';
 import type { GeneratedModel } from './emit-model';
 import { generatedInput, loadOrt } from './verify';
@@ -32,6 +32,9 @@ export interface BenchOptions {
   readonly rounds?: number;
   readonly reps?: number;
   readonly threads?: number;
+  readonly signal?: AbortSignal;
+  /** Called as each layer is timed: fraction 0..1 and "benchmarking layer 3/21". */
+  readonly onProgress?: (fraction: number, message: string) => void;
 }
 
 const median = (v: number[]) => {
@@ -41,7 +44,7 @@ const median = (v: number[]) => {
 
 export async function benchmark(dir: string, prunedModel: string, gen: GeneratedModel, loaded: LoadedModel, layers: readonly Layer[], masks: MaskSet, options: BenchOptions = {}): Promise<BenchResult> {
   const ort = loadOrt();
-  const rounds = options.rounds ?? 5, reps = options.reps ?? 10, threads = options.threads ?? 1;
+  const rounds = options.rounds ?? 5, reps = options.reps ?? 10, threads = options.threads ?? 1, { signal } = options;
   const sessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' as const };
   const convs = gen.layers.filter((l) => l.index >= 0);
   const byId = new Map(layers.map((l) => [l.id, l]));
@@ -65,7 +68,7 @@ export async function benchmark(dir: string, prunedModel: string, gen: Generated
   const ours = { model: [] as number[], sparse: convs.map(() => [] as number[]), dense: convs.map(() => [] as number[]) };
   const ortT = { model: [] as number[], layers: convs.map(() => [] as number[]) };
   for (let round = 0; round < rounds; round++) {
-    const r = spawnSync(path.join(dir, RUNNER_BINARY), [path.join(dir, 'model.bin'), 'bench', String(reps)], { encoding: 'utf8' });
+    const r = await runChild(path.join(dir, RUNNER_BINARY), [path.join(dir, 'model.bin'), 'bench', String(reps)], { signal });
     if (r.status !== 0) throw new ModelError(`the compiled model failed: ${(r.stderr || '').trim().split('\n')[0]}`, dir, 'This is a codegen bug; please report it with the model.');
     for (const line of r.stdout.split('\n')) {
       const f = line.split(' ');
@@ -76,8 +79,13 @@ export async function benchmark(dir: string, prunedModel: string, gen: Generated
         ours.dense[i].push(Number(f[3]));
       }
     }
+    throwIfCancelled(signal);
     ortT.model.push(await timeOrt(model, modelFeed));
-    for (const [i, s] of single.entries()) ortT.layers[i].push(await timeOrt(s.session, s.feed));
+    for (const [i, s] of single.entries()) {
+      throwIfCancelled(signal);
+      options.onProgress?.((round * convs.length + i) / (rounds * convs.length), `benchmarking layer ${i + 1}/${convs.length}`);
+      ortT.layers[i].push(await timeOrt(s.session, s.feed));
+    }
   }
   return {
     layers: convs.map((c, i) => ({ id: c.id, scheme: c.scheme, oursMs: median(ours.sparse[i]), ortMs: median(ortT.layers[i]), denseOursMs: median(ours.dense[i]) })),

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ModelError } from '../errors';
+import { type ChildResult, runChild } from './child-process';
 import { RUNNER_BINARY } from './compile';
 
 export interface VerifyResult {
@@ -34,26 +35,61 @@ export function generatedInput(size: number, seed = 1): Float32Array {
   return Float32Array.from({ length: size }, () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1);
 }
 
-/** Runs dir/prunemap_run on `input`, returning the model's output. */
+/** Runs dir/prunemap_run on `input`, returning the model's output (blocking; host binaries only). */
 export function runCompiled(dir: string, input: Float32Array, outputSize: number): Float32Array {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prunemap-verify-'));
+  const io = ioFiles(os.tmpdir(), dir, input);
   try {
-    const inFile = path.join(tmp, 'in.bin'), outFile = path.join(tmp, 'out.bin');
-    fs.writeFileSync(inFile, input);
-    const r = spawnSync(path.join(dir, RUNNER_BINARY), [path.join(dir, 'model.bin'), 'run', inFile, outFile], { encoding: 'utf8' });
-    if (r.status !== 0) throw new ModelError(`the compiled model failed: ${(r.stderr || r.error?.message || `status ${r.status ?? r.signal}`).trim().split('\n')[0]}`, dir, 'This is a codegen bug; please report it with the model.');
-    const bytes = fs.readFileSync(outFile);
-    if (bytes.length !== outputSize * 4) throw new ModelError(`the compiled model wrote ${bytes.length} bytes, expected ${outputSize * 4}`, dir, 'This is a codegen bug.');
-    return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+    const r = spawnSync(path.join(dir, RUNNER_BINARY), io.args, { encoding: 'utf8' });
+    return readOutput(dir, { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error as NodeJS.ErrnoException | undefined }, io.outFile, outputSize);
   } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    io.cleanup();
   }
 }
 
-export async function verifyAgainstOrt(dir: string, prunedModel: string, inputName: string, inputShape: number[], outputSize: number): Promise<VerifyResult> {
+export interface RunOptions {
+  /** Command words before the binary, e.g. qemu-aarch64 for an arm64 build (target.ts). */
+  readonly launcher?: readonly string[];
+  readonly signal?: AbortSignal;
+  /** Folder for the input/output files (default: the system temp folder). */
+  readonly tmpDir?: string;
+}
+
+/** Runs dir/prunemap_run on `input` as a child process (killed on abort), returning the model's output. */
+export async function runCompiledAsync(dir: string, input: Float32Array, outputSize: number, options: RunOptions = {}): Promise<Float32Array> {
+  const [exe, ...pre] = [...(options.launcher ?? []), path.join(dir, RUNNER_BINARY)];
+  const io = ioFiles(options.tmpDir ?? os.tmpdir(), dir, input);
+  try {
+    return readOutput(dir, await runChild(exe, [...pre, ...io.args], { signal: options.signal }), io.outFile, outputSize);
+  } finally {
+    io.cleanup();
+  }
+}
+
+/** A temporary folder holding `input` as in.bin, and the runner's arguments to read it and write out.bin. */
+function ioFiles(parent: string, dir: string, input: Float32Array) {
+  const tmp = fs.mkdtempSync(path.join(parent, 'prunemap-verify-'));
+  const inFile = path.join(tmp, 'in.bin'), outFile = path.join(tmp, 'out.bin');
+  const cleanup = () => fs.rmSync(tmp, { recursive: true, force: true });
+  try {
+    fs.writeFileSync(inFile, input);
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+  return { args: [path.join(dir, 'model.bin'), 'run', inFile, outFile], outFile, cleanup };
+}
+
+function readOutput(dir: string, r: ChildResult, outFile: string, outputSize: number): Float32Array {
+  if (r.status !== 0) throw new ModelError(`the compiled model failed: ${(r.stderr || r.error?.message || `status ${r.status ?? r.signal}`).trim().split('\n')[0]}`, dir, 'This is a codegen bug; please report it with the model.');
+  const bytes = fs.readFileSync(outFile);
+  if (bytes.length !== outputSize * 4) throw new ModelError(`the compiled model wrote ${bytes.length} bytes, expected ${outputSize * 4}`, dir, 'This is a codegen bug.');
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+}
+
+export async function verifyAgainstOrt(dir: string, prunedModel: string, inputName: string, inputShape: number[], outputSize: number, options: RunOptions = {}): Promise<VerifyResult> {
   const ort = loadOrt();
   const input = generatedInput(inputShape.reduce((a, b) => a * b, 1));
-  const ours = runCompiled(dir, input, outputSize);
+  const ours = await runCompiledAsync(dir, input, outputSize, options);
   const session = await ort.InferenceSession.create(prunedModel, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   const result = await session.run({ [inputName]: new ort.Tensor('float32', input, inputShape) });
   const ref = result[session.outputNames[0]].data as Float32Array;
