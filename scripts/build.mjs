@@ -7,6 +7,7 @@ import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { vendorOnnxruntime } from './vendor-onnxruntime.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
@@ -106,6 +107,7 @@ if (watch) {
     // esbuild has already printed the errors with file:line.
     process.exit(1);
   }
+  vendorOnnxruntime(root);
   makeCliCodeCache();
   console.log(`[build] ${present.map((e) => e.out).join(', ')} in ${Date.now() - t0} ms`);
 }

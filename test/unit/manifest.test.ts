@@ -66,11 +66,19 @@ test('tasks, plan file validation and workspace trust are declared', () => {
   assert.match(manifest.capabilities.untrustedWorkspaces.description, /trusted workspace/);
 });
 
-test('the VSIX ships the bundles, grammar and schema, and no sources, tests or node_modules', () => {
+test('the VSIX ships the bundles, grammar, schema and onnxruntime for linux-x64 only, and no sources, tests or node_modules', () => {
   const files = execFileSync(path.join(root, 'node_modules/.bin/vsce'), ['ls', '--no-dependencies'], { cwd: root, encoding: 'utf8' }).trim().split('\n');
   for (const needed of ['package.json', 'dist/extension.js', 'dist/server.js', 'dist/cli.js', 'dist/webview/overview.js', 'dist/webview/overview.css', 'syntaxes/onnx-text.tmLanguage.json', 'schemas/prune-plan.schema.json']) {
     assert.ok(files.includes(needed), `${needed} is not in the VSIX`);
   }
+  // onnxruntime-node is the one unbundled dependency (native): the build vendors it into dist/.
+  const ort = 'dist/node_modules/onnxruntime-node/';
+  for (const needed of [`${ort}package.json`, `${ort}dist/index.js`, `${ort}bin/napi-v6/linux/x64/onnxruntime_binding.node`, 'dist/node_modules/onnxruntime-common/dist/cjs/index.js']) {
+    assert.ok(files.includes(needed), `${needed} is not in the VSIX`);
+  }
+  const otherPlatforms = files.filter((f) => f.startsWith(`${ort}bin/`) && !f.startsWith(`${ort}bin/napi-v6/linux/x64/`));
+  assert.deepEqual(otherPlatforms, [], 'only linux-x64 binaries ship (the VSIX is packaged with --target linux-x64)');
+  assert.match(manifest.scripts.package, /--target linux-x64/);
   const unwanted = files.filter((f) => /^(src|test|scripts|bench|webview|samples|node_modules)\/|^docs\/(?!images\/)|\.ts$|\.map$/.test(f));
   // The README's screenshots are linked relatively: they ship so that the Extensions view shows them.
   for (const image of fs.readdirSync(path.join(root, 'docs/images'))) assert.ok(files.includes(`docs/images/${image}`), image);
