@@ -6,10 +6,11 @@ import { codegenCommand } from './codegen';
 import { inspectCommand } from './inspect';
 import { mapCommand } from './map';
 import { pruneCommand } from './prune';
+import { searchCommand } from './search';
 import { textCommand } from './text';
 import { UsageError, type Command } from './command';
 
-const commands: Command[] = [inspectCommand, textCommand, mapCommand, pruneCommand, codegenCommand];
+const commands: Command[] = [inspectCommand, textCommand, mapCommand, searchCommand, pruneCommand, codegenCommand];
 
 function usage(): string {
   const lines = commands.map((c) => `  ${c.usage.padEnd(34)} ${c.summary}`);

@@ -60,7 +60,7 @@ function parseCompression(text: string | undefined): number {
 }
 
 /** The plan file must not be the model (or a link to it) and must be in an existing folder. */
-function checkOutput(out: string, model: string): void {
+export function checkOutput(out: string, model: string): void {
   if (path.resolve(out) === path.resolve(model) || sameFile(out, model)) {
     throw new UsageError(`-o ${out} is the model itself; give another file for the plan (e.g. ${planName(model)})`);
   }
@@ -82,7 +82,7 @@ function planName(model: string): string {
   return path.basename(model).replace(/\.onnx$/i, '') + '.prune.json';
 }
 
-function render(plan: Plan, ops: Map<string, string>, basis: string): string {
+export function render(plan: Plan, ops: Map<string, string>, basis: string): string {
   const ms = (x: number | undefined) => (x === undefined ? '?' : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
   const rows = Object.entries(plan.layers).map(([id, l]) => {
     const block = l.block ? `${l.block[0]}×${l.block[1]}` : l.scheme === 'nm' ? `${l.n}:${l.m}` : l.scheme === 'pattern' ? `${l.patterns ?? '?'} pat` : '';
