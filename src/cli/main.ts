@@ -3,6 +3,7 @@
 
 import { describeError, ModelError } from '../core/errors';
 import { codegenCommand } from './codegen';
+import { exportTrainingCommand } from './export-training';
 import { inspectCommand } from './inspect';
 import { mapCommand } from './map';
 import { pruneCommand } from './prune';
@@ -10,7 +11,7 @@ import { searchCommand } from './search';
 import { textCommand } from './text';
 import { UsageError, type Command } from './command';
 
-const commands: Command[] = [inspectCommand, textCommand, mapCommand, searchCommand, pruneCommand, codegenCommand];
+const commands: Command[] = [inspectCommand, textCommand, mapCommand, searchCommand, pruneCommand, codegenCommand, exportTrainingCommand];
 
 function usage(): string {
   const lines = commands.map((c) => `  ${c.usage.padEnd(34)} ${c.summary}`);
