@@ -13,8 +13,12 @@ export interface Column {
   /** The value the column sorts by (numbers numerically, strings naturally). */
   sortKey(row: LayerRow): number | string;
   text(row: LayerRow): string;
-  /** Exact value behind a rounded cell, kept in data-value. */
-  exact?(row: LayerRow): number;
+  /** Exact value behind a rounded cell, kept in data-value (none when the cell is empty). */
+  exact?(row: LayerRow): number | undefined;
+  /** The cell's tooltip, when it needs more than its text. */
+  title?(row: LayerRow): string;
+  /** True when the cell's value no longer matches the row (shown muted). */
+  stale?(row: LayerRow): boolean;
 }
 
 const msFormat = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 3 });
@@ -76,6 +80,29 @@ export const COLUMNS: readonly Column[] = [
     text: (r) => msFormat.format(r.prunedMs),
     exact: (r) => r.prunedMs,
   },
+  // After a benchmark of the generated code (shown only then): this machine, beside the estimates.
+  {
+    id: 'measuredMs',
+    label: 'Measured',
+    description: 'Measured on this machine: the generated code for this layer (median ms, 1 thread), from the last "Generate Sparse Code…" benchmark; Pruned is the estimate for the target',
+    numeric: true,
+    sortKey: (r) => r.measured?.oursMs ?? -1,
+    text: (r) => (r.measured ? msFormat.format(r.measured.oursMs) : '—'),
+    exact: (r) => r.measured?.oursMs,
+    title: (r) => measuredTitle(r, 'the generated code'),
+    stale: (r) => staleMeasurement(r),
+  },
+  {
+    id: 'ortMs',
+    label: 'ORT',
+    description: 'Measured on this machine: onnxruntime running the pruned layer alone (median ms, 1 thread), from the same benchmark',
+    numeric: true,
+    sortKey: (r) => r.measured?.ortMs ?? -1,
+    text: (r) => (r.measured ? msFormat.format(r.measured.ortMs) : '—'),
+    exact: (r) => r.measured?.ortMs,
+    title: (r) => measuredTitle(r, 'onnxruntime'),
+    stale: (r) => staleMeasurement(r),
+  },
   {
     id: 'speedup',
     label: 'Speedup',
@@ -87,6 +114,18 @@ export const COLUMNS: readonly Column[] = [
   },
   { id: 'reason', label: 'Reason', description: 'Why this scheme and rate', numeric: false, sortKey: (r) => r.reason, text: (r) => r.reason },
 ];
+
+/** A measurement is stale once the layer's scheme changed after the benchmark. */
+function staleMeasurement(row: LayerRow): boolean {
+  return row.measured !== undefined && row.measured.scheme !== row.scheme;
+}
+
+function measuredTitle(row: LayerRow, who: string): string {
+  const m = row.measured;
+  if (!m) return 'Not measured: the last benchmark did not time this layer';
+  const what = `${who}, ${m.scheme}, measured on this machine (estimate for the target: ${msFormat.format(row.prunedMs)} ms); ours dense ${msFormat.format(m.denseOursMs)} ms`;
+  return staleMeasurement(row) ? `${what}. Measured with ${m.scheme}; the plan now says ${row.scheme}: generate and benchmark again` : what;
+}
 
 export function columnById(id: string): Column | undefined {
   return COLUMNS.find((c) => c.id === id);

@@ -90,6 +90,11 @@ export class LayerTable {
     return true;
   }
 
+  /** Shows the measured columns (after a benchmark of generated code) or hides them. */
+  setMeasured(shown: boolean): void {
+    this.element.firstElementChild?.classList.toggle('with-measured', shown);
+  }
+
   setSort(order: SortOrder | undefined): void {
     for (const [id, header] of this.headers) {
       header.setAttribute('aria-sort', order?.column === id ? order.direction : 'none');
@@ -134,7 +139,10 @@ export class LayerTable {
     const cells = COLUMNS.map((column) => {
       const text = column.text(row);
       const cell = el('div', { className: `cell col-${column.id}${column.numeric ? ' numeric' : ''}`, attrs: { role: 'cell' } });
-      if (column.exact) cell.dataset.value = String(column.exact(row));
+      const exact = column.exact?.(row);
+      if (exact !== undefined) cell.dataset.value = String(exact);
+      if (column.title) cell.title = column.title(row);
+      if (column.stale?.(row)) cell.classList.add('stale');
       if (column.id === 'scheme') {
         cell.append(el('span', { className: 'scheme-chip', text, attrs: { 'data-scheme': row.scheme } }));
       } else if (column.id === 'layer') {

@@ -11,6 +11,7 @@ import { FilterBar } from './filter-bar';
 import { connectHost } from './host';
 import { LayerTable } from './layer-table';
 import { OverridePanel } from './override';
+import { SearchCompare } from './search-compare';
 import { visibleRows } from './row-order';
 import { StateStore } from './state';
 import { StatusLine } from './status';
@@ -33,6 +34,7 @@ const summary = new Summary();
 const targetPicker = new TargetPicker((target) => host.post({ type: 'setTarget', target }));
 const actions = new Actions((m) => host.post(m), () => selectedRow()?.id);
 const chart = new LatencyChart(select);
+const searchCompare = new SearchCompare((m) => host.post(m));
 const filterBar = new FilterBar((change) => {
   state.update(change);
   showRows();
@@ -56,6 +58,7 @@ app.replaceChildren(
   el('header', { className: 'top-bar' }, [el('div', { className: 'title-block' }, [fileName, layerCount]), targetPicker.element, actions.element]),
   status.element,
   summary.element,
+  searchCompare.element,
   // The selected layer's details sit beside the chart, so the table below gets the full width.
   el('div', { className: 'chart-and-details' }, [chart.element, override.element]),
   el('section', { className: 'layers', attrs: { 'aria-label': 'Layers' } }, [
@@ -80,8 +83,10 @@ function show(next: ModelView): void {
   status.setBusy(next.busy);
   status.setError(next.error);
   summary.render(next);
+  searchCompare.render(next.search, next.target, next.busy);
   targetPicker.render(next.targets, next.target, next.busy);
-  actions.setBusy(next.busy);
+  actions.setBusy(next.busy, next.workspaceTrusted !== false);
+  table.setMeasured(next.bench !== undefined);
   table.setRows(next.layers);
   showRows();
   app.setAttribute('aria-busy', String(next.busy));

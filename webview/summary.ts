@@ -1,7 +1,7 @@
 // The model summary: parameters, MACs, estimated latency dense → pruned with the speedup,
-// compression and target. Each number keeps its exact value in data-value.
+// compression and target, and after a benchmark of generated code the measured whole model. Each number keeps its exact value in data-value.
 
-import type { ModelView } from '../src/protocol/webview';
+import type { BenchSummary, ModelView } from '../src/protocol/webview';
 import { el } from './dom';
 import { formatCount, formatMs, formatTimes } from './format';
 
@@ -14,15 +14,33 @@ export class Summary {
     this.element.replaceChildren(
       card('Parameters', [number('params', s.params, formatCount(s.params))], [text('in the prunable layers')]),
       card('MACs', [number('macs', s.macs, formatCount(s.macs))], [text('per run')]),
-      card(
-        'Latency (estimated)',
+      Object.assign(card(
+        view.basis === 'measured' ? 'Latency (measured on this machine)' : 'Latency (modelled)',
         [number('denseMs', s.denseMs, formatMs(s.denseMs)), el('span', { className: 'arrow', text: '→', attrs: { 'aria-label': 'to' } }), number('prunedMs', s.prunedMs, formatMs(s.prunedMs))],
         [number('speedup', s.speedup, formatTimes(s.speedup)), text(' faster')],
-      ),
+      ), {
+        // Say where the figures come from: a profile fitted to timings here, or the model alone.
+        title: view.basis === 'measured'
+          ? 'Estimated by the latency model with a profile fitted to timings of generated kernels on this machine (prunemap calibrate)'
+          : 'Estimated by the latency model from published specifications (docs/latency.md); not measured',
+      }),
       card('Compression', [number('compression', s.compression, formatTimes(s.compression))], [text('of the prunable weights')]),
       card('Target', [el('span', { className: 'target-name', text: targetName, attrs: { 'data-metric': 'target', title: targetName } })], [text(view.target)]),
     );
+    if (view.bench) this.element.append(measuredCard(view.bench));
   }
+}
+
+/** After a benchmark of the generated code: the whole model, ours vs onnxruntime, on this machine. */
+function measuredCard(bench: BenchSummary): HTMLElement {
+  const verified = bench.verified === undefined ? '' : bench.verified ? '; its output matched onnxruntime\'s' : '; its output did NOT match onnxruntime\'s';
+  const measured = card(
+    'Measured (this machine)',
+    [number('measuredOursMs', bench.oursMs, formatMs(bench.oursMs)), el('span', { className: 'vs', text: ' vs ORT ' }), number('measuredOrtMs', bench.ortMs, formatMs(bench.ortMs))],
+    [number('measuredSpeedup', bench.ortMs / bench.oursMs, formatTimes(bench.ortMs / bench.oursMs)), text(' faster, whole model')],
+  );
+  measured.title = `The whole model on this machine, 1 thread: the generated code vs onnxruntime on the pruned model (medians)${verified}`;
+  return measured;
 }
 
 function number(metric: string, value: number, shown: string): HTMLSpanElement {

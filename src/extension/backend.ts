@@ -8,6 +8,7 @@ import {
   type CloseHandlerResult, type ErrorHandler, type ErrorHandlerResult, type LanguageClientOptions, type ServerOptions,
 } from 'vscode-languageclient/node';
 import { SETTINGS_SECTION, TEXT_VIEW_LANGUAGE, TEXT_VIEW_SCHEME } from '../protocol/constants';
+import { WorkspaceTrustNotification } from '../protocol/messages';
 
 /** Restarts allowed within RESTART_WINDOW_MS before giving up with a message. */
 const MAX_RESTARTS = 4;
@@ -21,7 +22,12 @@ export class Backend implements vscode.Disposable {
   /** Fires when the server (re)starts or stops for good. */
   readonly onDidChangeState = this.stateEmitter.event;
 
-  constructor(private readonly context: vscode.ExtensionContext) {}
+  constructor(private readonly context: vscode.ExtensionContext) {
+    // The server refuses code generation until told the workspace is trusted (docs/protocol.md).
+    context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      if (this.current?.state === State.Running) void this.current.sendNotification(WorkspaceTrustNotification.type, { trusted: true });
+    }));
+  }
 
   /** The running client; throws a one-line error when the backend is not running. */
   get client(): LanguageClient {
@@ -41,7 +47,7 @@ export class Backend implements vscode.Disposable {
         { scheme: 'file', pattern: '**/*.prune.json' },
       ],
       outputChannel: this.output,
-      initializationOptions: vscode.workspace.getConfiguration(SETTINGS_SECTION),
+      initializationOptions: { [SETTINGS_SECTION]: vscode.workspace.getConfiguration(SETTINGS_SECTION), workspaceTrusted: vscode.workspace.isTrusted },
       synchronize: { configurationSection: SETTINGS_SECTION },
       errorHandler: this.errorHandler(),
     };

@@ -7,14 +7,18 @@ import { AnalyzeRequest, LayerDetailsRequest, SavePlanRequest, SetLayerRequest }
 import type { Alternative } from '../protocol/types';
 import { resolveModel } from './active-model';
 import type { Backend } from './backend';
+import { exportTrainingRecipe, isRecipeFormat } from './export-recipe-command';
+import { generateSparseCode, type BenchSink, type CodegenOptions } from './codegen-command';
 import { pruneModel } from './prune-command';
+import { adoptSearchPlan, saveSearchPlan, searchPlan, type SearchGoal } from './search-command';
 import { selectTarget, setCompression } from './settings';
 import { openTextView } from './text-view';
 
-/** What the commands need besides the backend: a way to redraw everything that shows the plan. */
+/** What the commands need besides the backend: a way to redraw everything that shows the plan, and where benchmarks go. */
 export interface CommandContext {
   readonly backend: Backend;
   readonly refresh: () => Promise<void>;
+  readonly showBench: BenchSink;
 }
 
 type Handler = (ctx: CommandContext, ...args: unknown[]) => unknown;
@@ -33,6 +37,35 @@ const COMMANDS: Record<string, Handler> = {
   'prunemap.pruneModel': async ({ backend }, arg, output) => {
     const model = await resolveModel(backend, arg);
     if (model) return pruneModel(backend, model, output instanceof vscode.Uri ? output : undefined);
+    return undefined;
+  },
+  // Also the code lens "Generate sparse code…" (Commands.generateCode) and the overview's action.
+  // A second argument, { outputDir?: Uri, verify?, bench?, force? }, skips the dialogs (scripts, tests).
+  [Commands.generateCode]: async ({ backend, showBench }, arg, options) => {
+    const model = await resolveModel(backend, arg);
+    if (model) return generateSparseCode(backend, model, codegenOptions(options), showBench);
+    return undefined;
+  },
+  // A second argument, { speedup } or { budgetMs } (with seed and effort), skips the questions (scripts, tests).
+  'prunemap.searchPlan': async ({ backend, refresh }, arg, goal) => {
+    const model = await resolveModel(backend, arg);
+    if (model) return searchPlan(backend, model, refresh, typeof goal === 'object' && goal !== null ? (goal as SearchGoal) : undefined);
+    return undefined;
+  },
+  'prunemap.adoptSearchPlan': async ({ backend, refresh }, arg) => {
+    const model = await resolveModel(backend, arg);
+    if (model) await adoptSearchPlan(backend, model, refresh);
+  },
+  // A second argument, the plan file's Uri, skips the save dialog.
+  'prunemap.saveSearchPlan': async ({ backend, refresh }, arg, output) => {
+    const model = await resolveModel(backend, arg);
+    if (model) return saveSearchPlan(backend, model, refresh, output instanceof vscode.Uri ? output : undefined);
+    return undefined;
+  },
+  // Further arguments, a format ('pytorch', 'nni', 'torch-ao') and the folder's Uri, skip the dialogs.
+  'prunemap.exportTrainingRecipe': async ({ backend }, arg, format, folder) => {
+    const model = await resolveModel(backend, arg);
+    if (model) return exportTrainingRecipe(backend, model, isRecipeFormat(format) ? format : undefined, folder instanceof vscode.Uri ? folder : undefined);
     return undefined;
   },
   'prunemap.selectTarget': async ({ refresh }, target) => {
@@ -77,6 +110,15 @@ const COMMANDS: Record<string, Handler> = {
 function describe(spec: Pick<Alternative, 'scheme' | 'rate' | 'block' | 'n' | 'm'>): string {
   const params = spec.block ? ` ${spec.block[0]}×${spec.block[1]}` : spec.n !== undefined ? ` ${spec.n}:${spec.m}` : '';
   return `${spec.scheme}${params} at ${(spec.rate * 100).toFixed(1)}%`;
+}
+
+function codegenOptions(value: unknown): CodegenOptions | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  return {
+    outputDir: v.outputDir instanceof vscode.Uri ? v.outputDir : typeof v.outputDir === 'string' ? vscode.Uri.file(v.outputDir) : undefined,
+    verify: v.verify === true, bench: v.bench === true, force: v.force === true,
+  };
 }
 
 function layerArgs(arg: unknown): { uri: string; layer: string } {

@@ -28,11 +28,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<PruneM
   const refresh = async () => {
     await Promise.all([overviews.refreshAll(), status.update()]);
   };
-  registerCommands(context, { backend, refresh });
+  registerCommands(context, { backend, refresh, showBench: (model, result) => overviews.showBench(model, result) });
   registerTasks(context);
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('prunemap') && void refresh()),
     backend.onDidChangeState((s) => s === 'running' && void refresh()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void refresh()), // the overview offers code generation
   );
   return { backend };
 }

@@ -5,11 +5,12 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { AnalyzeRequest, SetLayerRequest, type AnalyzeResult } from '../protocol/messages';
-import { SCHEME_IDS, parseWebviewMessage, type HostMessage, type LayerRow, type ModelView, type WebviewMessage } from '../protocol/webview';
+import { AnalyzeRequest, SearchResultRequest, SetLayerRequest, type AnalyzeResult, type CodegenResult } from '../protocol/messages';
+import { SCHEME_IDS, parseWebviewMessage, type BenchSummary, type HostMessage, type LayerRow, type MeasuredLatency, type ModelView, type WebviewMessage } from '../protocol/webview';
 import { OVERVIEW_VIEW_TYPE, setActiveOverview } from './active-model';
 import type { Backend } from './backend';
 import { makeNonce, overviewHtml } from './overview-html';
+import { searchView } from './search-view';
 import { selectTarget, targetName } from './settings';
 import { openTextView } from './text-view';
 
@@ -20,8 +21,16 @@ interface Overview {
   error?: string;
 }
 
+/** The last benchmark of a model's generated code: what the overview shows beside the estimates. */
+export interface Measurements {
+  readonly summary: BenchSummary;
+  readonly layers: ReadonlyMap<string, MeasuredLatency>;
+}
+
 export class OverviewEditorProvider implements vscode.CustomReadonlyEditorProvider {
   private readonly open = new Set<Overview>();
+  /** Model URI → its last benchmark, while the extension runs (measurements of this machine, not saved). */
+  private readonly measured = new Map<string, Measurements>();
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly backend: Backend) {}
 
@@ -56,6 +65,15 @@ export class OverviewEditorProvider implements vscode.CustomReadonlyEditorProvid
     });
   }
 
+  /** Keeps a benchmark of the model's generated code and shows it in the model's open overviews. */
+  async showBench(model: vscode.Uri, result: CodegenResult): Promise<void> {
+    if (!result.bench) return;
+    const layers = new Map(result.bench.layers.map((l) => [l.id, { scheme: l.scheme, oursMs: l.oursMs, ortMs: l.ortMs, denseOursMs: l.denseOursMs }]));
+    const summary: BenchSummary = { oursMs: result.bench.model.oursMs, ortMs: result.bench.model.ortMs, ...(result.verified === undefined ? {} : { verified: result.verified }) };
+    this.measured.set(model.toString(), { summary, layers });
+    await Promise.all([...this.open].filter((o) => o.uri.toString() === model.toString()).map((o) => this.show(o)));
+  }
+
   /** Re-sends every open overview's view (after a plan, target or settings change). */
   async refreshAll(): Promise<void> {
     await Promise.all([...this.open].map((o) => this.show(o)));
@@ -85,8 +103,20 @@ export class OverviewEditorProvider implements vscode.CustomReadonlyEditorProvid
       case 'prune':
         await vscode.commands.executeCommand('prunemap.pruneModel', uri);
         return;
+      case 'generateCode':
+        await vscode.commands.executeCommand('prunemap.generateCode', uri);
+        return;
       case 'openPlan':
         await vscode.commands.executeCommand('prunemap.openPlan', uri);
+        return;
+      case 'searchPlan':
+        await vscode.commands.executeCommand('prunemap.searchPlan', uri);
+        return;
+      case 'adoptSearchPlan':
+        await vscode.commands.executeCommand('prunemap.adoptSearchPlan', uri);
+        return;
+      case 'saveSearchPlan':
+        await vscode.commands.executeCommand('prunemap.saveSearchPlan', uri);
         return;
     }
   }
@@ -95,7 +125,10 @@ export class OverviewEditorProvider implements vscode.CustomReadonlyEditorProvid
     let message: HostMessage;
     try {
       const analysis = await this.backend.client.sendRequest(AnalyzeRequest.type, { uri: overview.uri.toString() });
-      message = { type: 'show', view: modelView(analysis, overview.error) };
+      const view = modelView(analysis, overview.error, this.measured.get(overview.uri.toString()));
+      const search = await this.backend.client.sendRequest(SearchResultRequest.type, { uri: overview.uri.toString() });
+      if (search) view.search = searchView(search);
+      message = { type: 'show', view };
     } catch (err) {
       message = { type: 'error', message: errorText(err) };
     }
@@ -103,8 +136,8 @@ export class OverviewEditorProvider implements vscode.CustomReadonlyEditorProvid
   }
 }
 
-/** The server's analysis as the webview's weight-free view. */
-export function modelView(analysis: AnalyzeResult, error?: string): ModelView {
+/** The server's analysis as the webview's weight-free view, with the model's last benchmark when there is one. */
+export function modelView(analysis: AnalyzeResult, error?: string, measured?: Measurements): ModelView {
   const { summary, plan } = analysis;
   const layers: LayerRow[] = summary.layers.map((l) => {
     const entry = plan.layers[l.id];
@@ -115,6 +148,7 @@ export function modelView(analysis: AnalyzeResult, error?: string): ModelView {
       denseMs: entry?.latency.denseMs ?? 0, prunedMs: entry?.latency.prunedMs ?? 0,
       reason: entry?.reason ?? '',
       feasibleSchemes: entry?.feasibleSchemes ?? [...SCHEME_IDS],
+      ...(measured?.layers.has(l.id) ? { measured: { ...measured.layers.get(l.id)! } } : {}),
     };
   });
   return {
@@ -124,10 +158,13 @@ export function modelView(analysis: AnalyzeResult, error?: string): ModelView {
       denseMs: plan.totals.denseMs, prunedMs: plan.totals.prunedMs, speedup: plan.totals.speedup, compression: plan.totals.compression,
     },
     target: plan.target,
+    basis: plan.basis,
     targets: (plan.targets ?? [plan.target]).map((id) => ({ id, name: targetName(id) })),
     layers,
     busy: false,
     error: error ?? plan.error,
+    workspaceTrusted: vscode.workspace.isTrusted,
+    ...(measured ? { bench: { ...measured.summary } } : {}),
   };
 }
 

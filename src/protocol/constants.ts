@@ -26,12 +26,15 @@ export interface PruneMapSettings {
 export namespace Commands {
   /** "Prune model…": arguments `[PruneModelArgs]`. */
   export const pruneModel = 'prunemap.pruneModel';
+  /** "Generate sparse code…" (only in trusted workspaces): arguments `[PruneModelArgs]`. */
+  export const generateCode = 'prunemap.generateCode';
   /** "Why this scheme?": arguments `[LayerArgs]`. */
   export const explainLayer = 'prunemap.explainLayer';
   /** "Change scheme…": arguments `[LayerArgs]`. */
   export const changeScheme = 'prunemap.changeScheme';
 }
 
+/** The model lenses' argument ("Prune model…", "Generate sparse code…"). */
 export interface PruneModelArgs {
   /** file: URI of the model. */
   uri: string;

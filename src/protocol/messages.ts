@@ -3,7 +3,7 @@
 // (params, result, errors); keep the two in step.
 
 import { NotificationType, RequestType, type WorkDoneProgressParams } from 'vscode-languageserver-protocol';
-import type { Alternative, CurrentPlan, LayerSummary, ModelSummary, PlanEntry, PruneReport, SchemeId } from './types';
+import type { Alternative, CurrentPlan, LayerSummary, ModelSummary, PlanEntry, PlanTotals, PruneReport, SchemeId, SearchComparison, TrainingRecipeReport } from './types';
 
 /** A model, named by the file: URI of its .onnx (or the URI of its text view). */
 export interface ModelParams {
@@ -101,6 +101,66 @@ export interface PruneParams extends ModelParams, WorkDoneProgressParams {
 }
 
 /**
+ * client → server: generates C code for the model and a plan (docs/codegen.md) into a folder, and
+ * optionally compiles it and checks it against onnxruntime (`verify`) and times it (`bench`), with
+ * work-done progress and cancellation as prunemap/prune: a cancelled run leaves no folder. Refused
+ * while the client says the workspace is not trusted (WorkspaceTrustNotification): generated code
+ * is compiled and run. Errors (unsupported scheme or op, missing compiler) are one line.
+ */
+export namespace CodegenRequest {
+  export const method = 'prunemap/codegen';
+  export const type = new RequestType<CodegenParams, CodegenResult, void>(method);
+}
+
+export interface CodegenParams extends ModelParams, WorkDoneProgressParams {
+  /** file: URI of a plan file; default: the current plan (with overrides). */
+  plan?: string;
+  /** file: URI of the output folder; default: `<name>.codegen` next to the model, or in the `outputFolder` setting. */
+  outputDir?: string;
+  /** Compile and compare the output with onnxruntime on the pruned model. */
+  verify?: boolean;
+  /** Compile and time every generated layer and the whole model against onnxruntime (implies compiling). */
+  bench?: boolean;
+  /** Replace an existing, non-empty output folder. */
+  force?: boolean;
+}
+
+export interface CodegenResult {
+  /** The folder written (absolute path) and the files in it. */
+  outputDir: string;
+  files: string[];
+  /** Every generated layer with its scheme and the weights it keeps. */
+  layers: { id: string; scheme: string; kept: number }[];
+  /** Present when `verify` was asked: whether the output matched onnxruntime, and the largest difference. */
+  verified?: boolean;
+  maxAbsError?: number;
+  /** Present when `bench` was asked: medians in ms on this machine, 1 thread. */
+  bench?: CodegenBench;
+}
+
+export interface CodegenBench {
+  /** Per generated layer: ours sparse, onnxruntime on the pruned layer alone, ours dense on the same weights. */
+  layers: { id: string; scheme: string; oursMs: number; ortMs: number; denseOursMs: number }[];
+  /** The whole model: ours and onnxruntime on the pruned model. */
+  model: { oursMs: number; ortMs: number };
+}
+
+/**
+ * client → server: whether the workspace is trusted. VS Code sends `workspaceTrusted` in
+ * initializationOptions and this notification when the user grants trust. The server refuses to
+ * generate (compile and run) code while it was told the workspace is not trusted; a client that
+ * never says anything (an editor without workspace trust) is treated as trusted.
+ */
+export namespace WorkspaceTrustNotification {
+  export const method = 'prunemap/workspaceTrust';
+  export const type = new NotificationType<WorkspaceTrustParams>(method);
+}
+
+export interface WorkspaceTrustParams {
+  trusted: boolean;
+}
+
+/**
  * client → server: writes the current plan (with overrides) to a plan file, by default
  * `<name>.prune.json` next to the model, which then becomes the model's plan.
  */
@@ -152,4 +212,68 @@ export interface TextViewChangedParams {
   /** The text view's URI, and the model's file: URI. */
   uri: string;
   modelUri: string;
+}
+
+/**
+ * client → server: searches a pruning plan for the model that meets a goal — an estimated speedup
+ * over dense, or a latency budget in ms for the prunable layers, on the active target — by
+ * measuring an accuracy proxy with onnxruntime on calibration inputs. Work-done progress and
+ * cancellation as prunemap/prune; a cancelled search changes nothing. The result is kept as the
+ * model's search plan (in memory, until the model changes or the server restarts) and returned
+ * side by side with the rule-based plan.
+ */
+export namespace SearchRequest {
+  export const method = 'prunemap/search';
+  export const type = new RequestType<SearchParams, SearchComparison, void>(method);
+}
+
+export interface SearchParams extends ModelParams, WorkDoneProgressParams {
+  /** Estimated speedup over dense to reach (> 1); exactly one of speedup and budgetMs. */
+  speedup?: number;
+  /** Estimated latency budget of the prunable layers in ms (> 0). */
+  budgetMs?: number;
+  /** Calibration inputs: file: URI of a folder of .npy files or a fashion-mnist slice (docs/search.md); default as `prunemap search`. */
+  calibration?: string;
+  /** Seed of the search (default 1): the same seed gives the same plan. */
+  seed?: number;
+  /** How hard the search works (positive integers; default the engine's, docs/search.md): smaller is quicker and coarser. */
+  effort?: { population?: number; generations?: number; calibrationSamples?: number };
+}
+
+/** client → server: the model's search plan beside the rule-based plan, or null when no search has run for the model. */
+export namespace SearchResultRequest {
+  export const method = 'prunemap/searchResult';
+  export const type = new RequestType<ModelParams, SearchComparison | null, void>(method);
+}
+
+/**
+ * client → server: makes the model's search plan the current plan — every layer's entry becomes an
+ * override — so prune, savePlan and the annotations use it. Errors: no search plan for the model.
+ */
+export namespace AdoptSearchPlanRequest {
+  export const method = 'prunemap/adoptSearchPlan';
+  export const type = new RequestType<ModelParams, AdoptSearchPlanResult, void>(method);
+}
+
+export interface AdoptSearchPlanResult {
+  totals: PlanTotals;
+}
+
+/**
+ * client → server: writes a training recipe for the current plan (overrides included) into a
+ * folder: a PyTorch fine-tuning script, an NNI config_list or a torch.ao sparsifier config
+ * (docs/training.md). Every file is written atomically; existing files are replaced only with
+ * `force` (otherwise the error's `data` is `{ existing: string[] }` and nothing is written).
+ */
+export namespace ExportTrainingRecipeRequest {
+  export const method = 'prunemap/exportTrainingRecipe';
+  export const type = new RequestType<ExportTrainingRecipeParams, TrainingRecipeReport, void>(method);
+}
+
+export interface ExportTrainingRecipeParams extends ModelParams {
+  format: 'pytorch' | 'nni' | 'torch-ao';
+  /** file: URI of the folder to write into; default: the model's folder. */
+  output?: string;
+  /** Replace files that exist. */
+  force?: boolean;
 }

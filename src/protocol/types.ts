@@ -138,3 +138,39 @@ export interface PruneReport {
   layers: PrunedLayerReport[];
   totals: { weights: number; pruned: number; kept: number; rate: number; compression: number };
 }
+
+/** One side of a layer in the rule vs search comparison: the plan's spec, its reason and its estimate on the active target. */
+export interface ComparedEntry extends SchemeSpec {
+  reason: string;
+  latency: LayerLatency;
+}
+
+/** A plan's totals in the comparison, on the active target. */
+export interface ComparedTotals extends PlanTotals {
+  /** The search's accuracy proxy (fraction of calibration inputs whose top-1 the pruned model keeps), when it reports one. */
+  accuracyProxy?: number;
+}
+
+/** The rule-based plan and the searched plan of a model, side by side (prunemap/search, prunemap/searchResult). */
+export interface SearchComparison {
+  /** What the search was asked for: exactly one of speedup and budgetMs. */
+  goal: { speedup?: number; budgetMs?: number; seed: number };
+  /** The device profile the search ran for, and the one every figure here is estimated on (the active target). */
+  searchedTarget: string;
+  target: string;
+  /** Why the rule-based mapper gave no plan (every rule-side layer is then dense). */
+  rulesError?: string;
+  /** Every prunable layer, in layer order. */
+  layers: { id: string; rules: ComparedEntry; search: ComparedEntry }[];
+  rules: ComparedTotals;
+  search: ComparedTotals;
+  /** True when the current plan is the searched plan (adopted, and no layer changed since). */
+  adopted: boolean;
+}
+
+/** The files of an exported training recipe (prunemap/exportTrainingRecipe); paths are absolute. */
+export interface TrainingRecipeReport {
+  format: 'pytorch' | 'nni' | 'torch-ao';
+  folder: string;
+  files: string[];
+}

@@ -54,6 +54,29 @@ export interface LayerRow {
   reason: string;
   /** The schemes this layer accepts, for the override picker. */
   feasibleSchemes: SchemeId[];
+  /** Measured on this machine by the last benchmark of generated code, when there was one for this layer. */
+  measured?: MeasuredLatency;
+}
+
+/** One layer's timings from a benchmark of the generated code (medians, ms, this machine, 1 thread). */
+export interface MeasuredLatency {
+  /** The scheme the layer had when it was measured (the plan may have changed since). */
+  scheme: string;
+  /** The generated sparse kernel. */
+  oursMs: number;
+  /** onnxruntime running the pruned layer alone. */
+  ortMs: number;
+  /** The generated kernel with every weight kept. */
+  denseOursMs: number;
+}
+
+/** The whole model in the last benchmark of generated code ("Generate Sparse Code…" with benchmark). */
+export interface BenchSummary {
+  /** The whole model: the generated code and onnxruntime on the pruned model (medians, ms, this machine). */
+  oursMs: number;
+  ortMs: number;
+  /** Whether the generated code's output matched onnxruntime's, when it was checked. */
+  verified?: boolean;
 }
 
 /** Everything the overview shows. */
@@ -63,12 +86,62 @@ export interface ModelView {
   summary: SummaryNumbers;
   /** Id of the selected target; one of `targets`. */
   target: string;
+  /** Whether the target's latency figures come from timings on this machine (`prunemap calibrate`) or the model alone; absent: modelled. */
+  basis?: 'modelled' | 'measured';
   targets: TargetInfo[];
   layers: LayerRow[];
   /** True while the server recomputes the plan (after an override or a target change). */
   busy: boolean;
   /** The last failure to show, if any (e.g. an override the scheme rejects). */
   error?: string;
+  /** False in an untrusted workspace (Restricted Mode): code generation is then not offered. */
+  workspaceTrusted?: boolean;
+  /**
+   * After "Generate Sparse Code…" with a benchmark: the whole model's timings; each measured layer
+   * then has `measured`, shown beside its estimate. Kept by the host until the overview closes.
+   */
+  bench?: BenchSummary;
+  /** After "Search Pruning Plan…": the rule-based and the searched plan side by side. */
+  search?: SearchView;
+}
+
+/** One plan's choice for a layer in the rule vs search comparison. */
+export interface ComparedChoice {
+  scheme: SchemeId;
+  block?: [number, number];
+  n?: number;
+  m?: number;
+  rate: number;
+  /** Estimated on the active target. */
+  prunedMs: number;
+  reason: string;
+}
+
+/** A plan's totals in the comparison (estimated on the active target). */
+export interface ComparedSummary {
+  prunedMs: number;
+  speedup: number;
+  compression: number;
+  /** The search's accuracy proxy in [0, 1], when it reports one. */
+  accuracyProxy?: number;
+}
+
+/** The rule-based plan (`rules`) and the searched plan (`search`) of the model, side by side. */
+export interface SearchView {
+  /** What the search was asked for: exactly one of the two. */
+  goalSpeedup?: number;
+  goalBudgetMs?: number;
+  /** The target the search ran for (the figures are on the view's target). */
+  searchedTarget: string;
+  denseMs: number;
+  rules: ComparedSummary;
+  search: ComparedSummary;
+  /** Every prunable layer, in layer order. */
+  layers: { id: string; rules: ComparedChoice; search: ComparedChoice }[];
+  /** The current plan is the searched plan. */
+  adopted: boolean;
+  /** Why the rule-based mapper gave no plan. */
+  rulesError?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -148,6 +221,14 @@ export namespace Prune {
   }
 }
 
+/** Webview → host: run "Generate Sparse Code…" on the model (the host asks where and what; trusted workspaces only). */
+export namespace GenerateCode {
+  export const type = 'generateCode';
+  export interface Message {
+    type: typeof type;
+  }
+}
+
 /** Webview → host: open the plan file (`<model>.prune.json`) in a text editor. */
 export namespace OpenPlan {
   export const type = 'openPlan';
@@ -156,12 +237,40 @@ export namespace OpenPlan {
   }
 }
 
+/** Webview → host: run "Search Pruning Plan…" on the model (the host asks for the goal). */
+export namespace SearchPlan {
+  export const type = 'searchPlan';
+  export interface Message {
+    type: typeof type;
+  }
+}
+
+/** Webview → host: make the searched plan the current plan (prunemap/adoptSearchPlan). */
+export namespace AdoptSearchPlan {
+  export const type = 'adoptSearchPlan';
+  export interface Message {
+    type: typeof type;
+  }
+}
+
+/** Webview → host: adopt the searched plan and save it as a plan file (the host asks where; prunemap/savePlan). */
+export namespace SaveSearchPlan {
+  export const type = 'saveSearchPlan';
+  export interface Message {
+    type: typeof type;
+  }
+}
+
 export type WebviewMessage =
+  | SearchPlan.Message
+  | AdoptSearchPlan.Message
+  | SaveSearchPlan.Message
   | Ready.Message
   | SetLayer.Message
   | SetTarget.Message
   | OpenTextView.Message
   | Prune.Message
+  | GenerateCode.Message
   | OpenPlan.Message;
 
 /**
@@ -174,7 +283,11 @@ export function parseWebviewMessage(value: unknown): WebviewMessage | undefined 
   switch (v.type) {
     case Ready.type:
     case Prune.type:
+    case GenerateCode.type:
     case OpenPlan.type:
+    case SearchPlan.type:
+    case AdoptSearchPlan.type:
+    case SaveSearchPlan.type:
       return { type: v.type };
     case SetTarget.type:
       return typeof v.target === 'string' ? { type: v.type, target: v.target } : undefined;

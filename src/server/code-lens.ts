@@ -1,6 +1,7 @@
-// Code lenses on the text view: "Prune model…" on the first line, and "Why this scheme?" and
-// "Change scheme…" on every prunable layer's line. The client implements the commands
-// (ids and arguments in src/protocol/constants.ts, docs/protocol.md).
+// Code lenses on the text view: "Prune model…" and, in a trusted workspace, "Generate sparse
+// code…" on the first line, and "Why this scheme?" and "Change scheme…" on every prunable layer's
+// line. The client implements the commands (ids and arguments in src/protocol/constants.ts,
+// docs/protocol.md).
 
 import type { CodeLens, CodeLensParams } from 'vscode-languageserver/node';
 import { Commands, type LayerArgs, type PruneModelArgs } from '../protocol/constants';
@@ -19,6 +20,10 @@ export function codeLenses(session: Session, params: CodeLensParams): CodeLens[]
     range: top,
     command: { title: `Prune model… (${ms(t.denseMs)} → ${ms(t.prunedMs)} ms on ${tv.plan.profile.id}, ${t.compression.toFixed(1)}× smaller)`, command: Commands.pruneModel, arguments: [pruneArgs] },
   }];
+  // Generated code is compiled and run: offered only in a trusted workspace (prunemap/workspaceTrust).
+  if (session.workspaceTrusted) {
+    lenses.push({ range: top, command: { title: 'Generate sparse code…', command: Commands.generateCode, arguments: [pruneArgs] } });
+  }
   for (const l of tv.analysis.layers) {
     if (l.line < 0) continue;
     const range = { start: { line: l.line, character: 0 }, end: { line: l.line, character: 0 } };

@@ -28,7 +28,7 @@ export function layerMarkdown(session: Session, view: ModelView, l: AnalysedLaye
   const entry = view.plan.entries.get(l.layer.id) as CurrentEntry;
   const summary = view.analysis.summary.layers.find((s) => s.id === l.layer.id) as LayerSummary;
   const profile = view.plan.profile;
-  const target = `${profile.id} (${profile.basis})`;
+  const target = `${profile.id} (${basisWords(profile.basis)})`;
   const lines = [
     `**${code(l.layer.id)}** — ${l.layer.op}${describeKernel(summary)}`,
     '',
@@ -51,6 +51,11 @@ export function layerMarkdown(session: Session, view: ModelView, l: AnalysedLaye
     for (const a of alternatives) lines.push(`| ${schemeLabel(a.spec)} | ${percent(a.spec.rate)} | ${ms(a.prunedMs)} | ${speedup(a.denseMs, a.prunedMs)} | ${accuracyRisk(a.spec)} |`);
   }
   return lines.join('\n');
+}
+
+/** Whether the target's figures come from timings on this machine (`prunemap calibrate`) or from the model alone. */
+export function basisWords(basis: 'modelled' | 'measured'): string {
+  return basis === 'measured' ? 'measured on this machine' : 'modelled';
 }
 
 function describeKernel(s: LayerSummary): string {

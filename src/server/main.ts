@@ -8,10 +8,12 @@ import {
   createConnection, DidChangeConfigurationNotification, DidChangeWatchedFilesNotification, ProposedFeatures,
   TextDocumentSyncKind, type Connection, type InitializeParams, type InitializeResult,
 } from 'vscode-languageserver/node';
-import { AnalyzeRequest, LayerDetailsRequest, PruneRequest, SavePlanRequest, SetLayerRequest, SetTargetRequest, TextViewChangedNotification, TextViewRequest } from '../protocol/messages';
+import { AdoptSearchPlanRequest, ExportTrainingRecipeRequest, SearchRequest, SearchResultRequest } from '../protocol/messages';
+import { AnalyzeRequest, CodegenRequest, LayerDetailsRequest, PruneRequest, SavePlanRequest, SetLayerRequest, SetTargetRequest, TextViewChangedNotification, TextViewRequest, WorkspaceTrustNotification } from '../protocol/messages';
 import { SETTINGS_SECTION } from '../protocol/constants';
 import { analyze, layerDetails } from './analyze';
 import { codeLenses } from './code-lens';
+import { generateCode } from './codegen-job';
 import { guard, guardNotification } from './errors';
 import { hoverOnTextView } from './hover';
 import { inlayHints } from './inlay-hints';
@@ -21,6 +23,9 @@ import { modelOfPlanFile, planFileCompletion, planFileHover } from './plan-file'
 import { savePlan, setLayer, setTarget } from './plan-edits';
 import { planFileOf } from './plan-state';
 import { prune } from './prune-job';
+import { exportRecipe } from './export-recipe';
+import { search } from './search-job';
+import { adoptSearchPlan, searchResult } from './search-plans';
 import { publishDiagnostics, refreshAnnotations } from './refresh';
 import { Session } from './session';
 import { parseSettings, type Settings } from './settings';
@@ -68,6 +73,9 @@ function startServer(connection: Connection): void {
     });
     configurationPull = c.workspace?.configuration === true;
     applySettings(parseSettings(params.initializationOptions, (w) => settingWarnings.push(w)));
+    // VS Code says whether the workspace is trusted; other editors say nothing and are trusted.
+    const init = params.initializationOptions as { workspaceTrusted?: unknown } | null | undefined;
+    if (init?.workspaceTrusted === false) session.workspaceTrusted = false;
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -157,6 +165,19 @@ function startServer(connection: Connection): void {
     return result;
   }));
   connection.onRequest(PruneRequest.type, guard(PruneRequest.method, log, (params, token) => prune(session, params, token)));
+  connection.onRequest(CodegenRequest.type, guard(CodegenRequest.method, log, (params, token) => generateCode(session, params, token)));
+  connection.onNotification(WorkspaceTrustNotification.type, guardNotification(WorkspaceTrustNotification.method, log, (params) => {
+    session.workspaceTrusted = params?.trusted === true;
+    refreshAnnotations(session); // the "Generate sparse code…" lens follows trust
+  }));
+  connection.onRequest(SearchRequest.type, guard(SearchRequest.method, log, (params, token) => search(session, params, token)));
+  connection.onRequest(SearchResultRequest.type, guard(SearchResultRequest.method, log, (params) => searchResult(session, params)));
+  connection.onRequest(AdoptSearchPlanRequest.type, guard(AdoptSearchPlanRequest.method, log, (params) => {
+    const { model, ...result } = adoptSearchPlan(session, params);
+    refreshAnnotations(session, [model]);
+    return result;
+  }));
+  connection.onRequest(ExportTrainingRecipeRequest.type, guard(ExportTrainingRecipeRequest.method, log, (params) => exportRecipe(session, params)));
 
   connection.onShutdown(() => {
     watcher.dispose();

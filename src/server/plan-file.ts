@@ -18,6 +18,7 @@ import { getScheme, schemeIds } from '../core/schemes/registry';
 import type { SchemeSpec } from '../core/schemes/scheme';
 import { cannotPrune } from './alternatives';
 import { code, count, md, ms, schemeLabel, shape, speedup } from './format';
+import { basisWords } from './hover';
 import { validateOptions } from './plan-state';
 import type { ModelView, Session } from './session';
 import { tryPathOfFileUri } from './uris';
@@ -128,7 +129,7 @@ export function planFileHover(session: Session, params: HoverParams): Hover | nu
     '',
     `weight ${code(shape(l.layer.weightShape))} · ${code(shape(s?.inputShape ?? null))} → ${code(shape(s?.outputShape ?? null))} · ${count(l.layer.params)} params · ${count(l.layer.macs)} MACs`,
     '',
-    `**Latency on ${profile.id} (${profile.basis}):** ${latency}`,
+    `**Latency on ${profile.id} (${basisWords(profile.basis)}):** ${latency}`,
   ].join('\n');
   return { contents: { kind: MarkupKind.Markdown, value } };
 }

@@ -89,20 +89,20 @@ function outputPath(session: Session, model: string, output: string | undefined,
 }
 
 /** Progress through the client's token when it sent one, else one the server creates (when the client supports it). */
-async function progressFor(session: Session, params: PruneParams): Promise<WorkDoneProgressReporter | WorkDoneProgressServerReporter> {
+export async function progressFor(session: Session, params: PruneParams): Promise<WorkDoneProgressReporter | WorkDoneProgressServerReporter> {
   if (params.workDoneToken !== undefined) return session.connection.window.attachWorkDoneProgress(params.workDoneToken);
   return session.connection.window.createWorkDoneProgress();
 }
 
 /** The current plan (with overrides) as a plan the mask builder takes. */
-function currentPlanOf(entries: ReadonlyMap<string, { readonly spec: PlanLayer }>): Plan {
+export function currentPlanOf(entries: ReadonlyMap<string, { readonly spec: PlanLayer }>): Plan {
   const layers: Record<string, PlanLayer> = {};
   for (const [id, e] of entries) Object.defineProperty(layers, id, { value: specOf(e.spec), enumerable: true, configurable: true, writable: true });
   return { model: '', target: '', layers };
 }
 
 /** A plan file checked against the model: its first error as one line (file:line:column), like the CLI. */
-function readPlan(file: string, model: Parameters<typeof validatePlanText>[1], layers: Parameters<typeof validatePlanText>[2]): Plan {
+export function readPlan(file: string, model: Parameters<typeof validatePlanText>[1], layers: Parameters<typeof validatePlanText>[2]): Plan {
   const { text } = readPlanFile(file);
   const { plan, problems } = validatePlanText(text, model, layers, { modelPath: model.path, planPath: file });
   const first = problems.find((p) => p.severity === 'error');

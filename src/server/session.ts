@@ -29,6 +29,8 @@ export class Session {
   readonly overrides = new Overrides();
   readonly documents = new TextDocuments(TextDocument);
   readonly client: ClientSupport = { inlayHintRefresh: false, codeLensRefresh: false, hierarchicalSymbols: false };
+  /** False while the client says the workspace is not trusted (prunemap/workspaceTrust): no code generation then. */
+  workspaceTrusted = true;
   /** uriKey(text view URI) → the URI as handed out and the model's path. */
   private readonly textViews = new Map<string, { readonly uri: string; readonly model: string }>();
   /** Per open text view: whether its text is the current analysis's text, for one document version. */

@@ -45,6 +45,11 @@ test('every contributed command is in category PruneMap and implemented in the c
   const when = Object.fromEntries(contributes.menus.commandPalette.map((m: { command: string; when: string }) => [m.command, m.when]));
   assert.equal(when['prunemap.explainLayer'], 'false');
   assert.match(when['prunemap.pruneModel'], /prunemap\.modelActive/);
+  // Generated code is compiled and run: never offered in an untrusted workspace (Restricted Mode).
+  assert.match(when['prunemap.generateCode'], /^isWorkspaceTrusted && /);
+  for (const menu of Object.values<{ command: string; when?: string }[]>(contributes.menus)) {
+    for (const item of menu.filter((m) => m.command === 'prunemap.generateCode')) assert.match(item.when ?? '', /^isWorkspaceTrusted && /);
+  }
 });
 
 test('settings: the target list is exactly the device profiles, and every setting is one the server reads', () => {
