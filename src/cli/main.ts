@@ -2,6 +2,7 @@
 // User errors print one line on stderr and exit 1; usage errors exit 2.
 
 import { describeError, ModelError } from '../core/errors';
+import { calibrateCommand } from './calibrate';
 import { codegenCommand } from './codegen';
 import { exportTrainingCommand } from './export-training';
 import { inspectCommand } from './inspect';
@@ -11,7 +12,7 @@ import { searchCommand } from './search';
 import { textCommand } from './text';
 import { UsageError, type Command } from './command';
 
-const commands: Command[] = [inspectCommand, textCommand, mapCommand, searchCommand, pruneCommand, codegenCommand, exportTrainingCommand];
+const commands: Command[] = [inspectCommand, textCommand, mapCommand, searchCommand, pruneCommand, codegenCommand, calibrateCommand, exportTrainingCommand];
 
 function usage(): string {
   const lines = commands.map((c) => `  ${c.usage.padEnd(34)} ${c.summary}`);

@@ -20,6 +20,23 @@ import { cIdentifier } from './identifiers';
 import { CODEGEN_SCHEMES, convLayerKernel, gemmLayerKernel, UnsupportedScheme, type LayerKernel } from './layer-kernels';
 import { WeightFile } from './weight-file';
 
+/** The vector type and helpers every kernel uses, defined before the kernels (also by latency/timing-harness.ts). */
+export const C_VECTOR_HELPERS: readonly string[] = [
+  'typedef float v8f __attribute__((vector_size(32)));',
+  'typedef int v8i __attribute__((vector_size(32)));',
+  'static inline v8f ld(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }',
+  'static inline void st(float *p, v8f v) { memcpy(p, &v, sizeof v); }',
+  'static inline v8f vsplat(float x) { v8f v = {x, x, x, x, x, x, x, x}; return v; }',
+  '/* lanes 0, 2, …, 14 of a:b (stride-2 plane fill) */',
+  '#if defined(__clang__)',
+  '#define EVEN8(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14)',
+  '#else',
+  '#define EVEN8(a, b) __builtin_shuffle(a, b, (v8i){0, 2, 4, 6, 8, 10, 12, 14})',
+  '#endif',
+  'static inline v8f vmax(v8f a, v8f b) { v8i m = (v8i)(a > b); return (v8f)(((v8i)a & m) | ((v8i)b & ~m)); }',
+  'static inline v8f vmin(v8f a, v8f b) { v8i m = (v8i)(a < b); return (v8f)(((v8i)a & m) | ((v8i)b & ~m)); }',
+];
+
 export interface GeneratedLayer {
   /** Index in the runner's layer table (prunemap_layer_run). */
   readonly index: number;
@@ -384,19 +401,7 @@ export function emitModel(loaded: LoadedModel, layers: readonly Layer[], masks: 
     '#include "prunemap_model.h"',
     ...(threads > 1 ? ['#include <omp.h>'] : []),
     '',
-    'typedef float v8f __attribute__((vector_size(32)));',
-    'typedef int v8i __attribute__((vector_size(32)));',
-    'static inline v8f ld(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }',
-    'static inline void st(float *p, v8f v) { memcpy(p, &v, sizeof v); }',
-    'static inline v8f vsplat(float x) { v8f v = {x, x, x, x, x, x, x, x}; return v; }',
-    '/* lanes 0, 2, …, 14 of a:b (stride-2 plane fill) */',
-    '#if defined(__clang__)',
-    '#define EVEN8(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14)',
-    '#else',
-    '#define EVEN8(a, b) __builtin_shuffle(a, b, (v8i){0, 2, 4, 6, 8, 10, 12, 14})',
-    '#endif',
-    'static inline v8f vmax(v8f a, v8f b) { v8i m = (v8i)(a > b); return (v8f)(((v8i)a & m) | ((v8i)b & ~m)); }',
-    'static inline v8f vmin(v8f a, v8f b) { v8i m = (v8i)(a < b); return (v8f)(((v8i)a & m) | ((v8i)b & ~m)); }',
+    ...C_VECTOR_HELPERS,
     '',
     'static float *WF; /* weights, biases: see prunemap_model_load */',
     'static int *WI;   /* unit offsets and block-row starts */',

@@ -1,20 +1,26 @@
 // The per-layer latency model (DOMAIN.md §6):
-//   T = max(MACs_kept / (peak · eff), bytes / bandwidth) + overhead
+//   T = max(c, m) + (1 − overlap) · min(c, m) + passes + overhead
+//   c = MACs_kept / (peak · eff),  m = weight bytes / bandwidth + activation bytes / activation bandwidth
+// (overlap is 1, i.e. the plain max, unless a measured profile fitted it)
 // where eff = dense efficiency of the layer's class × the fraction of it the scheme keeps (a
 // function of the block size for block schemes), and bytes = kept weights (float32) + the scheme's
-// index overhead + input and output activations (float32). Per layer only: filter pruning makes the
-// next layer's matching input channels dead, but that saving is not counted here (it belongs to the
-// next layer's own plan entry). Symbolic and unknown dims count as 1, as Layer.macs does.
-// docs/latency.md states every number and why.
+// index overhead + input and output activations (float32). A measured profile may add the generated
+// kernels' own costs (all optional, absent in the modelled profiles, which then get exactly the
+// formula above): `planePass` (the phase-plane fill and copy-out, outside the max),
+// `activationBandwidth` (activations from the caches) and `weightStream` (weights re-read once per
+// super tile). Per layer only: filter pruning makes the next layer's matching input channels dead,
+// but that saving is not counted here (it belongs to the next layer's own plan entry). Symbolic and
+// unknown dims count as 1, as Layer.macs does. docs/latency.md states every number and why.
 
 import type { Layer } from '../layers';
 import type { Shape } from '../onnx/shapes';
 import type { SchemeSpec } from '../schemes/scheme';
 import { weightMatrices, type WeightMatrix } from '../schemes/weight-matrix';
+import { SUPER_TILE_BYTES } from '../codegen/emit-conv';
 import type { BlockEfficiency, DeviceProfile, LayerClass } from './profiles';
 
 /** What the model needs of a layer (a Layer has all of it). */
-export type LatencyLayer = Pick<Layer, 'op' | 'weightShape' | 'group' | 'kernel' | 'node' | 'recurrentTensor' | 'inputShape' | 'outputShape' | 'macs'>;
+export type LatencyLayer = Pick<Layer, 'op' | 'weightShape' | 'group' | 'kernel' | 'strides' | 'node' | 'recurrentTensor' | 'inputShape' | 'outputShape' | 'macs'>;
 
 export interface LayerEstimate {
   readonly ms: number;
@@ -79,7 +85,23 @@ interface LayerFacts {
   readonly cls: LayerClass;
   readonly inElements: number;
   readonly outElements: number;
+  /** A 2-D Conv with static shapes: what the kernel terms need (undefined otherwise). */
+  readonly planes?: ConvPlanes;
   readonly notes: readonly string[];
+}
+
+/** The phase-plane geometry of a generated 2-D Conv kernel (codegen/conv-planes.ts), from the layer's shapes. */
+export interface ConvPlanes {
+  readonly channels: number;
+  readonly filters: number;
+  /** Output pixels OH·OW. */
+  readonly outPixels: number;
+  /** Floats of the planes filled per input channel; 0 when the kernel reads its input in place (1×1, stride 1, unpadded). */
+  readonly planeFloatsPerChannel: number;
+  /** The results are copied out of padded rows (WQ > OW). */
+  readonly copyOut: boolean;
+  /** Times the block kernel streams the weights: once per super tile of output tiles (emit-conv.ts). */
+  readonly weightPasses: number;
 }
 
 const factsCache = new WeakMap<LatencyLayer, LayerFacts>();
@@ -95,6 +117,7 @@ function factsOf(layer: LatencyLayer): LayerFacts {
       cls: layerClassOf(layer),
       inElements: elementsOf(layer.inputShape, 'input', notes),
       outElements: elementsOf(layer.outputShape, 'output', notes),
+      planes: convPlanesOf(layer),
       notes,
     };
     factsCache.set(layer, facts);
@@ -123,13 +146,68 @@ export function estimateLayer(layer: LatencyLayer, spec: SchemeSpec | 'dense', p
     inBytes *= keep;
     notes.push('channel pruning: this layer reads fewer input channels; the producer still computes them');
   }
-  const bytesMoved = FLOAT_BYTES * facts.weights * keep + index + inBytes + outBytes;
+  const weightBytes = FLOAT_BYTES * facts.weights * keep + index;
+  const bytesMoved = weightBytes + inBytes + outBytes;
 
   // GMAC/s = 10^6 MACs per ms; GB/s = 10^6 bytes per ms.
   const computeMs = macsKept / (profile.peakGmacs * 1e6 * efficiency);
-  const memoryMs = bytesMoved / (profile.bandwidthGBs * 1e6);
+  // Weights: once at DRAM bandwidth, or once per super tile at `weightStream` when the profile has it.
+  const weightMs = profile.weightStream && facts.planes ? (weightBytes * facts.planes.weightPasses) / (profile.weightStream.gbs * 1e6) : weightBytes / (profile.bandwidthGBs * 1e6);
+  const memoryMs = weightMs + (inBytes + outBytes) / ((profile.activationBandwidth?.gbs ?? profile.bandwidthGBs) * 1e6);
   const boundBy = memoryMs > computeMs ? 'memory' : 'compute';
-  return { ms: Math.max(computeMs, memoryMs) + profile.overheadMs, boundBy, macsKept, bytesMoved, efficiency, notes };
+  // The part of the smaller term that does not overlap the larger one (none unless the profile says).
+  const exposed = (1 - (profile.overlap ?? 1)) * Math.min(computeMs, memoryMs);
+  const passMs = planePassMs(profile, facts.planes, s);
+  return { ms: Math.max(computeMs, memoryMs) + exposed + passMs + profile.overheadMs, boundBy, macsKept, bytesMoved, efficiency, notes };
+}
+
+/**
+ * The reorganisation passes' time when the profile has `planePass`: the phase-plane fill (every
+ * input channel read, 1 of them per channel-pruned kept fraction, into planes of the padded input)
+ * and, when plane rows are wider than output rows, the copy of results out of them; both bytes at
+ * `planePass.gbs`. These passes do not overlap the arithmetic: they run before and after it.
+ */
+export function planePassMs(profile: DeviceProfile, planes: ConvPlanes | undefined, s: SchemeSpec | undefined): number {
+  if (!profile.planePass || !planes) return 0;
+  const keep = s ? 1 - s.rate : 1;
+  const channels = planes.channels * (s?.scheme === 'channel' ? keep : 1);
+  const filters = s?.scheme === 'filter' ? keep : 1; // copy-out of kept filters only (fraction of outPixels·F)
+  const planeBytes = FLOAT_BYTES * channels * planes.planeFloatsPerChannel;
+  const copyBytes = planes.copyOut ? FLOAT_BYTES * planes.filters * filters * planes.outPixels : 0;
+  return (planeBytes + copyBytes) / (profile.planePass.gbs * 1e6);
+}
+
+/** The phase planes a generated Conv kernel fills (codegen/conv-planes.ts), from the layer's static shapes. */
+function convPlanesOf(layer: LatencyLayer): ConvPlanes | undefined {
+  if (layer.op !== 'Conv' || layer.kernel.length !== 2 || layer.strides.length !== 2) return undefined;
+  const i = layer.inputShape, o = layer.outputShape;
+  if (!i || !o || i.length !== 4 || o.length !== 4) return undefined;
+  const [C, H, W] = [i[1], i[2], i[3]], [F, OH, OW] = [o[1], o[2], o[3]];
+  if (![C, H, W, F, OH, OW].every((d) => typeof d === 'number' && d > 0)) return undefined;
+  const [KH, KW] = layer.kernel, [SH, SW] = layer.strides;
+  // Plane rows: the padded extent over the stride, (OW − 1)·SW + KW padded columns → WQ = OW − 1 + ⌈KW/SW⌉.
+  const WQ = (OW as number) - 1 + Math.ceil(KW / SW), HQ = (OH as number) - 1 + Math.ceil(KH / SH);
+  const direct = KH === 1 && KW === 1 && SH === 1 && SW === 1 && OH === H && OW === W;
+  return {
+    channels: C as number,
+    filters: F as number,
+    outPixels: (OH as number) * (OW as number),
+    planeFloatsPerChannel: direct ? 0 : Math.min(SH, KH) * Math.min(SW, KW) * HQ * WQ,
+    copyOut: WQ > (OW as number),
+    weightPasses: weightPasses(C as number, (OH as number) * WQ),
+  };
+}
+
+/**
+ * Super tiles of the block kernel (emit-conv.ts): tiles of TILE output positions grouped so one
+ * group's input (every channel) stays within SUPER_TILE_BYTES of L2, at most 16; every block row's
+ * weights are read once per super tile. TILE = 24 (3 AVX2 vectors, 4 filters per pass).
+ */
+function weightPasses(channels: number, rowPixels: number): number {
+  const TILE = 24;
+  const tiles = Math.ceil(rowPixels / TILE);
+  const perSuper = Math.max(1, Math.min(16, Math.floor(SUPER_TILE_BYTES / (channels * TILE * FLOAT_BYTES)), tiles));
+  return Math.ceil(tiles / perSuper);
 }
 
 /**

@@ -48,6 +48,23 @@ export interface DeviceProfile {
   readonly bandwidthGBs: number;
   /** Fixed cost per layer (dispatch, kernel launch), milliseconds. */
   readonly overheadMs: number;
+  /**
+   * How much of the smaller of the compute and memory terms hides under the larger, in [0, 1]:
+   * T = max(c, m) + (1 − overlap) · min(c, m). Absent means 1 (full overlap, T = max(c, m)): the
+   * modelled profiles' assumption. A measured profile fits it (the generated kernels copy their
+   * input into planes in a pass of its own, which computation does not hide).
+   */
+  readonly overlap?: number;
+  /**
+   * Measured profiles only (both optional; absent = the plain formula, as in every modelled
+   * profile): the generated Conv kernels' own cost structure (docs/latency.md "Kernel terms").
+   */
+  /** Speed of the input-reorganisation passes (phase-plane fill, copy-out of padded rows), 10^9 B/s of plane bytes. */
+  readonly planePass?: { readonly gbs: number } & Reasoned;
+  /** Bandwidth activations move at (they stay in the last-level cache), 10^9 B/s; absent = bandwidthGBs. */
+  readonly activationBandwidth?: { readonly gbs: number } & Reasoned;
+  /** Speed weights are re-read at, once per super tile of a Conv's output, 10^9 B/s; absent = read once at bandwidthGBs. */
+  readonly weightStream?: { readonly gbs: number } & Reasoned;
   /** fp32 lanes of one SIMD instruction (CPU) or of one wave (GPU). */
   readonly simdLanes: number;
   /** Which kernel families the target's code generator supports. */
@@ -89,6 +106,13 @@ export function parseProfile(json: unknown): DeviceProfile {
   num(p.peakGmacs, 'peakGmacs', 0, 1e6);
   num(p.bandwidthGBs, 'bandwidthGBs', 0, 1e5);
   num(p.overheadMs, 'overheadMs', 0, 1000, false);
+  if (p.overlap !== undefined) num(p.overlap, 'overlap', 0, 1, false);
+  for (const k of ['planePass', 'activationBandwidth', 'weightStream'] as const) {
+    if (p[k] === undefined) continue;
+    const t = obj(p[k], k);
+    num(t.gbs, `${k}.gbs`, 0, 1e5);
+    str(t.why, `${k}.why`);
+  }
   num(p.simdLanes, 'simdLanes', 0, 4096);
   const supports = obj(p.supports, 'supports');
   for (const k of ['pattern', 'nm']) if (typeof supports[k] !== 'boolean') fail(`supports.${k}`, 'must be true or false');
