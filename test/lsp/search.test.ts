@@ -209,9 +209,11 @@ describe('export training recipes', () => {
     const folder = tempDir();
     const report = await client.request('prunemap/exportTrainingRecipe', { uri, format: 'torch-ao', output: fileUri(folder) });
     assert.deepEqual(report.files.map((f: string) => path.basename(f)).sort(), ['torch_ao_config.json', 'torch_ao_config.py']);
-    const config = JSON.parse(fs.readFileSync(path.join(folder, 'torch_ao_config.json'), 'utf8'));
+    // Linear layers in sparse_config (WeightNormSparsifier takes 2-D weights), Conv layers in conv_config.
+    const { sparse_config: linear, conv_config: conv } = JSON.parse(fs.readFileSync(path.join(folder, 'torch_ao_config.json'), 'utf8'));
+    const config = [...linear, ...conv];
     assert.equal(config.length, await prunedLayerCount());
-    assert.ok(config.some((c: any) => c.tensor_fqn === `${overridden.module}.weight` && c.sparsity_level === 0.5), JSON.stringify(config));
+    assert.ok(conv.some((c: any) => c.tensor_fqn === `${overridden.module}.weight` && c.sparsity_level === 0.5), JSON.stringify(config));
     python('import ast, sys; ast.parse(open(sys.argv[1]).read())', path.join(folder, 'torch_ao_config.py'));
   });
 
