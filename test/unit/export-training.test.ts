@@ -146,6 +146,47 @@ print(json.dumps(out))`, dir);
   });
 }
 
+test('pytorch recipe, --gradual: the script\'s mask updates reach the engine\'s masks at the full rate and prune the smallest weights on the way', () => {
+  const dir = exportTo('pt-gradual', mixed2, 'pytorch');
+  // Pruned tensors built as main() builds them (all-ones masks, dense weights), then set_rates at a
+  // fraction of the plan's rate and at the full rate; counted against numpy's own ranking.
+  const report = JSON.parse(python(`
+import sys, json, base64, importlib.util, numpy as np, onnx, torch
+from onnx import numpy_helper
+d = sys.argv[1]
+spec = importlib.util.spec_from_file_location("finetune", d + "/finetune.py")
+ft = importlib.util.module_from_spec(spec); spec.loader.exec_module(ft)
+recipe = json.load(open(d + "/recipe.json")); masks = json.load(open(d + "/masks.json"))
+w = {t.name: numpy_helper.to_array(t) for t in onnx.load(recipe["model"]).graph.initializer}
+pruned = [ft.Pruned(l, i, torch.nn.Parameter(torch.from_numpy(w[n].copy())), False, np.ones(w[n].shape, np.uint8))
+          for l in recipe["layers"] for i, n in enumerate(l["tensors"])]
+out = {"half": {}, "full": {}}
+ft.set_rates(pruned, 0.5)
+for p in pruned:
+    n = p.layer["tensors"][p.index]; m = p.mask.numpy().reshape(-1); v = np.abs(w[n].reshape(-1))
+    zeros = int((m == 0).sum())
+    # Unstructured: the zeros are the smallest magnitudes, half the plan's count.
+    smallest = bool(zeros == 0 or v[m == 0].max() <= v[m == 1].min())
+    out["half"][p.layer["id"]] = [p.layer["spec"]["scheme"], zeros / m.size, smallest, bool((p.param.detach().numpy().reshape(-1)[m == 0] == 0).all())]
+pruned = [ft.Pruned(l, i, torch.nn.Parameter(torch.from_numpy(w[n].copy())), False, np.ones(w[n].shape, np.uint8))
+          for l in recipe["layers"] for i, n in enumerate(l["tensors"])]
+ft.set_rates(pruned, 1.0)
+for p in pruned:
+    n = p.layer["tensors"][p.index]
+    eng = np.unpackbits(np.frombuffer(base64.b64decode(masks[n]), np.uint8))[: p.mask.numel()]
+    out["full"][p.layer["id"]] = int((eng != p.mask.numpy().reshape(-1)).sum())
+print(json.dumps(out))`, dir)) as { half: Record<string, [string, number, boolean, boolean]>; full: Record<string, number> };
+  for (const [id, n] of Object.entries(report.full)) assert.equal(n, 0, `${id}: ${n} mask elements differ from the engine's at the full rate`);
+  const conv3 = report.half[L.conv3];
+  assert.equal(conv3[0], 'unstructured');
+  assert.ok(Math.abs(conv3[1] - 0.45) < 1e-4, `conv3 at half the plan's 0.9: ${conv3[1]}`);
+  assert.ok(conv3[2], 'conv3: the zeros are the smallest magnitudes');
+  for (const [id, [, rate, , zeroed]] of Object.entries(report.half)) {
+    assert.ok(zeroed, `${id}: masked weights are zero`);
+    assert.ok(rate <= mixed2[id].rate + 1e-9, `${id}: ${rate} above the plan's ${mixed2[id].rate} at half`);
+  }
+});
+
 /** Rates of the pruned model written by `prunemap prune`, counted by numpy: torch module → zeros / weights. */
 function prunedRates(layers: Record<string, PlanLayer>): Record<string, number> {
   const plan = writePlan(`rates-${Object.keys(layers).length}-${Math.random().toString(36).slice(2)}.json`, layers);

@@ -10,8 +10,12 @@ onnx and numpy (onnxruntime optional, to check the written model). It reads reci
 layers, their GEMM views and scheme parameters) and masks.json (the masks PruneMap computed for the
 plan, the same ones 'prunemap prune' applies) from its own folder.
 
-Masked retraining (default): the masks are fixed; pruned weights start at zero, their gradients
-are zeroed and the weights are masked again after every optimizer step. --admm first trains with
+Gradual pruning (default, --gradual 0.5): training starts from the dense weights; over the first
+half of the steps the rate rises along a cubic curve to the plan's, each layer's masks re-derived
+from its current weights with the plan's scheme at --prune-updates points; the rest is masked
+retraining. --gradual 0: the masks are masks.json's from the start (one-shot, then masked
+retraining). Masked means: pruned weights are zero, their gradients are zeroed and the weights are
+masked again after every optimizer step. Distillation from the dense model by default. --admm first trains with
 ADMM (Z = the projection of W + U onto the scheme's constraint set, recomputed with the scheme's
 own mask rule every epoch), then prunes hard with the scheme's mask of the trained weights and
 finishes with masked retraining.
@@ -554,6 +558,17 @@ class Pruned:
         self.mask = m.t().contiguous() if self.transposed else m
 
 
+@torch.no_grad()
+def set_rates(pruned, fraction):
+    """Re-derives every layer's masks from its current weights at 'fraction' of the plan's rate."""
+    for layer in {id(p.layer): p.layer for p in pruned}.values():
+        group = [p for p in pruned if p.layer is layer]
+        at = dict(layer, spec=dict(layer["spec"], rate=layer["spec"]["rate"] * fraction))
+        for p, m in zip(group, scheme_masks(at, [q.onnx_value().numpy() for q in group])):
+            p.set_mask(m)
+            p.param.mul_(p.mask)
+
+
 def layer_masks(layer, pruned):
     """The scheme's masks of the layer's current weights (ONNX layout)."""
     tensors = [p for p in pruned if p.layer is layer]
@@ -569,6 +584,12 @@ def train(model, pruned, data, args, epochs, lr, admm=False, teacher=None, test=
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
                              {"params": rest, "weight_decay": 0.0}], lr=lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=args.warmup)
+    # Gradual pruning (Zhu & Gupta's cubic schedule): the rate rises from 0 to the plan's over the
+    # first 'gradual' fraction of the steps, the scheme's masks re-derived from the current weights
+    # at each of 'prune_updates' points; the remaining steps retrain with the final masks.
+    ramp = int(steps * args.gradual) if not admm and args.gradual > 0 else 0
+    updates = sorted({max(1, round(ramp * (k + 1) / args.prune_updates)) for k in range(args.prune_updates)}) if ramp else []
+    step = 0
     for epoch in range(1, epochs + 1):
         t0 = time.perf_counter()
         model.train()
@@ -598,6 +619,10 @@ def train(model, pruned, data, args, epochs, lr, admm=False, teacher=None, test=
                     p.param.grad.mul_(p.mask)
             opt.step()
             sched.step()
+            step += 1
+            if updates and step == updates[0]:
+                updates.pop(0)
+                set_rates(pruned, 1 - (1 - min(1.0, step / ramp)) ** 3)
             if not admm:
                 with torch.no_grad():
                     for p in pruned:
@@ -670,6 +695,10 @@ def main():
     ap.add_argument("--distill", type=float, default=0.7, help="weight of distillation from the dense model (0: none)")
     ap.add_argument("--temperature", type=float, default=4.0, help="distillation temperature")
     ap.add_argument("--no-flip", dest="flip", action="store_false", help="no random horizontal flips")
+    ap.add_argument("--gradual", type=float, default=0.5, help="fraction of the masked-retraining steps over which "
+                    "the rate rises from 0 (dense weights) to the plan's, masks re-derived as it goes (0: one-shot "
+                    "masks from the dense weights)")
+    ap.add_argument("--prune-updates", type=int, default=16, help="mask updates during --gradual")
     ap.add_argument("--admm", action="store_true", help="ADMM epochs before the hard prune and masked retraining")
     ap.add_argument("--admm-epochs", type=int, default=2)
     ap.add_argument("--admm-lr", type=float, help="(default: --lr)")
@@ -774,6 +803,12 @@ def main():
                     p.param.mul_(p.mask)
         print(f"top-1 after ADMM and the hard prune {top1(model, x_test, y_test):.4f}", flush=True)
 
+    if args.gradual > 0 and not args.admm:
+        # Gradual pruning starts from the dense weights with nothing masked.
+        with torch.no_grad():
+            for p in pruned:
+                p.param.copy_(p.dense)
+                p.set_mask(np.ones(tuple(p.onnx_value().shape), dtype=np.uint8))
     train(model, pruned, (x_train, y_train), args, args.epochs, args.lr, teacher=teacher, test=(x_test, y_test))
     after = top1(model, x_test, y_test)
     print(f"top-1 dense {dense:.4f}, pruned one-shot {before:.4f}, fine-tuned {after:.4f} "
