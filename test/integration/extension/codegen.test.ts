@@ -11,10 +11,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { suite, suiteSetup, test } from 'mocha';
 import * as vscode from 'vscode';
+import { PYTHON, workspaceFile, cli, until } from './workspace';
 
-const REPO = path.resolve(__dirname, '../../../..');
-const CLI = path.join(REPO, 'dist/cli.js');
-const PYTHON = path.join(REPO, '.venv-ref/bin/python');
 
 interface CodegenResult {
   outputDir: string;
@@ -24,25 +22,8 @@ interface CodegenResult {
   bench?: { layers: { id: string; oursMs: number; ortMs: number }[]; model: { oursMs: number; ortMs: number } };
 }
 
-function workspaceFile(name: string): vscode.Uri {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  assert.ok(folder, 'the runner opens a workspace with copies of the models');
-  return vscode.Uri.joinPath(folder.uri, name);
-}
 
-function cli(...args: string[]): string {
-  return execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
-}
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  // Polls without a time limit of its own: the runner's safety timeout fails a run that hangs.
-  for (let attempt = 1; ; attempt++) {
-    const value = await Promise.resolve().then(probe).catch(() => undefined);
-    if (value !== undefined) return value;
-    if (attempt % 25 === 0) console.log(`still waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 suite('Generate Sparse Code… in VS Code', () => {
   const model = () => workspaceFile('fashion-cnn.onnx');
