@@ -6,10 +6,10 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { WorkDoneProgress } from 'vscode-languageclient/node';
 import { SETTINGS_SECTION } from '../protocol/constants';
 import { CodegenRequest, type CodegenResult } from '../protocol/messages';
 import type { Backend } from './backend';
+import { withServerProgress } from './server-progress';
 
 /** What to run; given by scripts and tests (the command's second argument) to skip the dialogs. */
 export interface CodegenOptions {
@@ -24,45 +24,23 @@ export interface CodegenOptions {
 /** Receives a finished benchmark (the overview shows it beside the estimates). */
 export type BenchSink = (model: vscode.Uri, result: CodegenResult) => void | Promise<void>;
 
-let tokens = 0;
-
 /** Generates code for `model`; returns the result, or undefined when the user backed out or cancelled. */
 export async function generateSparseCode(backend: Backend, model: vscode.Uri, given: CodegenOptions | undefined, onBench: BenchSink): Promise<CodegenResult | undefined> {
   // In Restricted Mode no dialog first: the server refuses at once, with the reason.
   const options = given ?? (vscode.workspace.isTrusted ? await ask(model) : {});
   if (!options) return undefined;
-  const client = backend.client;
   const title = `Generating sparse code for ${path.basename(model.fsPath)}`;
   let result: CodegenResult | undefined;
   try {
-    result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, cancel) => {
-      const workDoneToken = `prunemap-codegen-${process.pid}-${++tokens}`;
-      let reported = 0;
-      const listener = client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
-        if (value.kind === 'end') return;
-        const percentage = value.percentage ?? reported;
-        progress.report({ message: value.message, increment: percentage - reported });
-        reported = percentage;
-      });
-      try {
-        return await client.sendRequest(CodegenRequest.type, {
-          uri: model.toString(),
-          outputDir: options.outputDir?.toString(),
-          verify: options.verify === true,
-          bench: options.bench === true,
-          force: options.force === true,
-          workDoneToken,
-        }, cancel);
-      } catch (err) {
-        if (cancel.isCancellationRequested) {
-          void vscode.window.showInformationMessage('Code generation cancelled; no folder was written.');
-          return undefined;
-        }
-        throw err;
-      } finally {
-        listener.dispose();
-      }
-    });
+    result = await withServerProgress(backend.client, title, 'Code generation cancelled; no folder was written.', (workDoneToken, cancel) =>
+      backend.client.sendRequest(CodegenRequest.type, {
+        uri: model.toString(),
+        outputDir: options.outputDir?.toString(),
+        verify: options.verify === true,
+        bench: options.bench === true,
+        force: options.force === true,
+        workDoneToken,
+      }, cancel));
   } catch (err) {
     // The server's refusal in Restricted Mode, with the way out (other errors: the command table shows them).
     if (!vscode.workspace.isTrusted && /trusted workspace/.test(err instanceof Error ? err.message : '')) {

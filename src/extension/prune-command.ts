@@ -4,44 +4,19 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { WorkDoneProgress } from 'vscode-languageclient/node';
 import { SETTINGS_SECTION } from '../protocol/constants';
 import { PruneRequest } from '../protocol/messages';
 import type { PruneReport } from '../protocol/types';
 import type { Backend } from './backend';
-
-let tokens = 0;
+import { withServerProgress } from './server-progress';
 
 /** Prunes `model` to `output` (asked for when not given); returns the report, or undefined when cancelled. */
 export async function pruneModel(backend: Backend, model: vscode.Uri, output?: vscode.Uri): Promise<PruneReport | undefined> {
   output ??= await askOutput(model);
   if (!output) return undefined;
   const target = output;
-  const client = backend.client;
-  const report = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Pruning ${path.basename(model.fsPath)}`, cancellable: true },
-    async (progress, cancel) => {
-      const workDoneToken = `prunemap-prune-${process.pid}-${++tokens}`;
-      let reported = 0;
-      const listener = client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
-        if (value.kind === 'end') return;
-        const percentage = value.percentage ?? reported;
-        progress.report({ message: value.message, increment: percentage - reported });
-        reported = percentage;
-      });
-      try {
-        return await client.sendRequest(PruneRequest.type, { uri: model.toString(), output: target.toString(), force: true, workDoneToken }, cancel);
-      } catch (err) {
-        if (cancel.isCancellationRequested) {
-          void vscode.window.showInformationMessage('Pruning cancelled; no file was written.');
-          return undefined;
-        }
-        throw err;
-      } finally {
-        listener.dispose();
-      }
-    },
-  );
+  const report = await withServerProgress(backend.client, `Pruning ${path.basename(model.fsPath)}`, 'Pruning cancelled; no file was written.',
+    (workDoneToken, cancel) => backend.client.sendRequest(PruneRequest.type, { uri: model.toString(), output: target.toString(), force: true, workDoneToken }, cancel));
   // Only once the progress notification has closed: not beside a "Pruning… Cancel" that no longer applies.
   if (report) void announce(report);
   return report;

@@ -6,11 +6,11 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { WorkDoneProgress } from 'vscode-languageclient/node';
 import { AdoptSearchPlanRequest, AnalyzeRequest, SavePlanRequest, SearchRequest, type SearchParams } from '../protocol/messages';
 import type { SearchComparison } from '../protocol/types';
 import { OVERVIEW_VIEW_TYPE } from './active-model';
 import type { Backend } from './backend';
+import { withServerProgress } from './server-progress';
 
 /** What to search for: exactly one of speedup and budgetMs (the command's second argument skips the questions). */
 export interface SearchGoal {
@@ -20,38 +20,12 @@ export interface SearchGoal {
   effort?: SearchParams['effort'];
 }
 
-let tokens = 0;
-
 /** Searches a plan for `model`; returns the comparison, or undefined when the user cancelled. */
 export async function searchPlan(backend: Backend, model: vscode.Uri, refresh: () => Promise<void>, given?: SearchGoal): Promise<SearchComparison | undefined> {
   const goal = given ?? (await askGoal(backend, model));
   if (!goal) return undefined;
-  const client = backend.client;
-  const name = path.basename(model.fsPath);
-  const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Searching a pruning plan for ${name}`, cancellable: true },
-    async (progress, cancel) => {
-      const workDoneToken = `prunemap-search-${process.pid}-${++tokens}`;
-      let reported = 0;
-      const listener = client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
-        if (value.kind === 'end') return;
-        const percentage = value.percentage ?? reported;
-        progress.report({ message: value.message, increment: Math.max(0, percentage - reported) });
-        reported = Math.max(reported, percentage);
-      });
-      try {
-        return await client.sendRequest(SearchRequest.type, { uri: model.toString(), ...goal, workDoneToken }, cancel);
-      } catch (err) {
-        if (cancel.isCancellationRequested) {
-          void vscode.window.showInformationMessage('Search cancelled; the plans are unchanged.');
-          return undefined;
-        }
-        throw err;
-      } finally {
-        listener.dispose();
-      }
-    },
-  );
+  const result = await withServerProgress(backend.client, `Searching a pruning plan for ${path.basename(model.fsPath)}`, 'Search cancelled; the plans are unchanged.',
+    (workDoneToken, cancel) => backend.client.sendRequest(SearchRequest.type, { uri: model.toString(), ...goal, workDoneToken }, cancel));
   if (!result) return undefined;
   // The overview shows the two plans side by side.
   await vscode.commands.executeCommand('vscode.openWith', model, OVERVIEW_VIEW_TYPE);
