@@ -8,8 +8,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import * as ort from 'onnxruntime-node';
+import { testSet, top1, type TestSet } from './fashion-mnist-top1';
 import { findLayers, type Layer } from '../src/core/layers';
 import { mapModel } from '../src/core/mapper/rules';
 import { loadModel, type LoadedModel } from '../src/core/onnx/load';
@@ -27,36 +26,9 @@ const option = (name: string, fallback: string) => {
 };
 const modelPath = path.resolve(option('--model', 'samples/fashion-cnn.onnx'));
 const target = option('--target', 'snapdragon855-cpu');
-const dataDir = '/usr/share/datasets/fashion-mnist';
 
 /** idx-ubyte test set → images as float32 [N,1,28,28] in [0,1], labels as bytes. */
-function testSet(): { images: Float32Array; labels: Uint8Array; count: number } {
-  const img = gunzipSync(fs.readFileSync(path.join(dataDir, 't10k-images-idx3-ubyte.gz')));
-  const lab = gunzipSync(fs.readFileSync(path.join(dataDir, 't10k-labels-idx1-ubyte.gz')));
-  const count = img.readUInt32BE(4);
-  const images = new Float32Array(count * 784);
-  for (let i = 0; i < images.length; i++) images[i] = img[16 + i] / 255;
-  return { images, labels: lab.subarray(8, 8 + count), count };
-}
 
-async function top1(file: string, data: ReturnType<typeof testSet>): Promise<number> {
-  const session = await ort.InferenceSession.create(file, { intraOpNumThreads: 2 });
-  const batch = 500;
-  let correct = 0;
-  for (let start = 0; start < data.count; start += batch) {
-    const n = Math.min(batch, data.count - start);
-    const input = new ort.Tensor('float32', data.images.subarray(start * 784, (start + n) * 784), [n, 1, 28, 28]);
-    const out = await session.run({ [session.inputNames[0]]: input });
-    const logits = out[session.outputNames[0]].data as Float32Array;
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      for (let c = 1; c < 10; c++) if (logits[i * 10 + c] > logits[i * 10 + best]) best = c;
-      if (best === data.labels[start + i]) correct++;
-    }
-  }
-  await session.release();
-  return correct / data.count;
-}
 
 /** Every layer the scheme can take at this compression; the others stay dense. */
 function uniformPlan(layers: readonly Layer[], spec: Omit<SchemeSpec, 'rate'>, compression: number): Plan | undefined {
@@ -79,7 +51,7 @@ const schemeRows: { label: string; spec: (x: number) => Omit<SchemeSpec, 'rate'>
   { label: 'n:m (1:2, 1:4, 1:8)', spec: (x) => ({ scheme: 'nm', n: 1, m: x }) },
 ];
 
-async function evaluate(loaded: LoadedModel, layers: readonly Layer[], plan: Plan, data: ReturnType<typeof testSet>, dir: string) {
+async function evaluate(loaded: LoadedModel, layers: readonly Layer[], plan: Plan, data: TestSet, dir: string) {
   const out = path.join(dir, `pruned-${Math.random().toString(36).slice(2)}.onnx`);
   const report = await writePrunedModel(loaded, buildMasks(loaded, layers, plan), out, { layers, durable: false });
   const acc = await top1(out, data);

@@ -14,8 +14,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import * as ort from 'onnxruntime-node';
+import { testSet, top1 } from './fashion-mnist-top1';
 import { findLayers, type Layer } from '../src/core/layers';
 import { AccuracyProxy } from '../src/core/mapper/accuracy-proxy';
 import { loadCalibration } from '../src/core/mapper/calibration-data';
@@ -34,32 +33,7 @@ const compressions = quick ? [2, 4] : [1.5, 2, 3, 4, 6, 8];
 /** Short runs for the large models: 2 options per layer, few generations. */
 const corpusEffort: Partial<SearchEffort> = { population: 6, generations: 3, elites: 2, polishRuns: 8, generatedSamples: 4, maxOptions: 2 };
 
-function testSet(): { images: Float32Array; labels: Uint8Array; count: number } {
-  const dir = '/usr/share/datasets/fashion-mnist';
-  const img = gunzipSync(fs.readFileSync(path.join(dir, 't10k-images-idx3-ubyte.gz')));
-  const lab = gunzipSync(fs.readFileSync(path.join(dir, 't10k-labels-idx1-ubyte.gz')));
-  const count = img.readUInt32BE(4);
-  const images = new Float32Array(count * 784);
-  for (let i = 0; i < images.length; i++) images[i] = img[16 + i] / 255;
-  return { images, labels: lab.subarray(8, 8 + count), count };
-}
 
-async function top1(model: Uint8Array | string, data: ReturnType<typeof testSet>): Promise<number> {
-  const session = typeof model === 'string' ? await ort.InferenceSession.create(model) : await ort.InferenceSession.create(model);
-  let correct = 0;
-  for (let start = 0; start < data.count; start += 500) {
-    const n = Math.min(500, data.count - start);
-    const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', data.images.subarray(start * 784, (start + n) * 784), [n, 1, 28, 28]) });
-    const logits = out[session.outputNames[0]].data as Float32Array;
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      for (let c = 1; c < 10; c++) if (logits[i * 10 + c] > logits[i * 10 + best]) best = c;
-      if (best === data.labels[start + i]) correct++;
-    }
-  }
-  await session.release();
-  return correct / data.count;
-}
 
 function choicesOf(plan: Plan, layers: readonly Layer[]): Map<Layer, SchemeSpec> {
   const byId = new Map(layers.map((l) => [l.id, l]));
