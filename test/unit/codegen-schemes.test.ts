@@ -15,6 +15,7 @@ import { buildMasks } from '../../src/core/prune/masks';
 import { writePrunedModel } from '../../src/core/prune/write';
 import { compileRunner, compilerFromEnv } from '../../src/core/codegen/compile';
 import { generateCode } from '../../src/core/codegen/generate';
+import type { ConvVectors } from '../../src/core/codegen/layer-kernels';
 import { generatedInput, runCompiled, verifyAgainstOrt } from '../../src/core/codegen/verify';
 import { attr, floatTensor, graph, modelBytes, node, valueInfo } from '../support/build-model';
 
@@ -50,14 +51,14 @@ function convModel(k: Conv): Uint8Array {
 interface Built { out: Float32Array; source: string; layers: { id: string; scheme: string; kept: number; format?: string }[] }
 
 /** Generates, compiles and runs `bytes` pruned by `plan` (layer id → spec), and verifies it against onnxruntime on the pruned model. */
-async function buildAndVerify(bytes: Uint8Array, plan: Record<string, unknown>, threads = 1): Promise<Built> {
+async function buildAndVerify(bytes: Uint8Array, plan: Record<string, unknown>, threads = 1, convVectors: ConvVectors = 'auto'): Promise<Built> {
   const file = fresh() + '.onnx';
   fs.writeFileSync(file, bytes);
   const loaded = loadModel(file);
   try {
     const layers = findLayers(loaded.model, loaded.tensors);
     const masks = buildMasks(loaded, layers, { model: file, target: 'host-cpu', layers: plan } as never);
-    const gen = generateCode(loaded, layers, masks, { threads });
+    const gen = generateCode(loaded, layers, masks, { threads, convVectors });
     const dir = fresh();
     fs.mkdirSync(dir);
     for (const [n, c] of Object.entries(gen.files)) fs.writeFileSync(path.join(dir, n), c);
@@ -99,6 +100,13 @@ for (const [label, spec, format] of schemes) {
       if (k.after) assert.match(one.source, k.after === 'Relu' ? /Relu fused/ : /Clip 0\.\.0\.4/);
       const three = await buildAndVerify(convModel(k), { conv: spec }, 3);
       assert.deepEqual([...three.out], [...one.out]);
+      // Compact dense layers have whole vectors of filters: the other block kernel must agree too.
+      if (label === 'filter' || label === 'channel') {
+        for (const vectors of ['pixels', 'filters'] as const) {
+          const forced = await buildAndVerify(convModel(k), { conv: spec }, 1, vectors);
+          assert.match(forced.layers[0].format ?? '', vectors === 'pixels' ? /pixel vectors/ : /filter vectors/);
+        }
+      }
     });
   }
 }

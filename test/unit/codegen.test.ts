@@ -17,6 +17,7 @@ import { writePrunedModel } from '../../src/core/prune/write';
 import { blockPunchedFormat } from '../../src/core/codegen/block-punched-format';
 import { compileRunner, compilerFromEnv } from '../../src/core/codegen/compile';
 import { generateCode } from '../../src/core/codegen/generate';
+import type { ConvVectors } from '../../src/core/codegen/layer-kernels';
 import { cIdentifier } from '../../src/core/codegen/identifiers';
 import { writeOutputDir } from '../../src/core/codegen/output-dir';
 import { compareOutputs, generatedInput, runCompiled, verifyAgainstOrt } from '../../src/core/codegen/verify';
@@ -67,13 +68,13 @@ function naiveConv(k: ConvCase, input: Float32Array, w: Float32Array, b: Float32
 }
 
 /** Generates and compiles `bytes` with `plan` layers; returns the run output, the masked weights and the dir. */
-function build(bytes: Uint8Array, plan: Record<string, unknown>, inputSize: number) {
+function build(bytes: Uint8Array, plan: Record<string, unknown>, inputSize: number, convVectors: ConvVectors = 'auto') {
   const file = fresh() + '.onnx';
   fs.writeFileSync(file, bytes);
   const loaded = loadModel(file);
   const layers = findLayers(loaded.model, loaded.tensors);
   const masks = buildMasks(loaded, layers, { model: file, target: 'host-cpu', layers: plan } as never);
-  const gen = generateCode(loaded, layers, masks);
+  const gen = generateCode(loaded, layers, masks, { convVectors });
   const dir = fresh();
   fs.mkdirSync(dir);
   for (const [n, c] of Object.entries(gen.files)) fs.writeFileSync(path.join(dir, n), c);
@@ -96,21 +97,26 @@ const cases: [string, ConvCase][] = [
   ['partial blocks (F 12, C 6)', { c: 6, h: 7, w: 7, f: 12, k: [3, 3], s: [1, 1], p: [1, 1, 1, 1], bias: true }],
 ];
 
+// Both block kernels on every shape: pixel vectors (emit-conv.ts) and filter vectors (emit-conv-filters.ts).
 for (const [name, k] of cases) {
-  test(`codegen Conv ${name}: dense and block-punched (8,4) at 50% match the naive convolution`, () => {
-    const dense = build(convModel(k), {}, k.c * k.h * k.w);
-    const refDense = naiveConv(k, dense.x, dense.w, k.bias ? Float32Array.from(values(k.f, 2)) : undefined);
-    assert.ok(compareOutputs(dense.out, refDense).maxAbsError < 1e-5);
-    if (k.reluFirst) assert.match(dense.gen.files['prunemap_model.c'] as string, /the input is the plane/);
-    dense.loaded.close();
-    if (k.c < 4) return; // (8,4) blocks need 4 channels
-    const sparse = build(convModel(k), { [dense.layers[0].id]: { scheme: 'block-punched', block: [8, 4], rate: 0.5 } }, k.c * k.h * k.w);
-    assert.ok(sparse.w.some((v) => v === 0) && sparse.w.some((v) => v !== 0));
-    const ref = naiveConv(k, sparse.x, sparse.w, k.bias ? Float32Array.from(values(k.f, 2)) : undefined);
-    const cmp = compareOutputs(sparse.out, ref);
-    assert.ok(cmp.maxAbsError < 1e-5, `max abs error ${cmp.maxAbsError}`);
-    sparse.loaded.close();
-  });
+  for (const vectors of ['pixels', 'filters'] as const) {
+    test(`codegen Conv ${name}, ${vectors === 'pixels' ? 'pixel' : 'filter'} vectors: dense and block-punched (8,4) at 50% match the naive convolution`, () => {
+      const dense = build(convModel(k), {}, k.c * k.h * k.w, vectors);
+      const refDense = naiveConv(k, dense.x, dense.w, k.bias ? Float32Array.from(values(k.f, 2)) : undefined);
+      assert.ok(compareOutputs(dense.out, refDense).maxAbsError < 1e-5);
+      if (k.reluFirst) assert.match(dense.gen.files['prunemap_model.c'] as string, /the input is the plane/);
+      assert.equal(/filter vectors, tiles of/.test(dense.gen.files['prunemap_model.c'] as string), vectors === 'filters');
+      dense.loaded.close();
+      if (k.c < 4) return; // (8,4) blocks need 4 channels
+      const sparse = build(convModel(k), { [dense.layers[0].id]: { scheme: 'block-punched', block: [8, 4], rate: 0.5 } }, k.c * k.h * k.w, vectors);
+      assert.ok(sparse.w.some((v) => v === 0) && sparse.w.some((v) => v !== 0));
+      const ref = naiveConv(k, sparse.x, sparse.w, k.bias ? Float32Array.from(values(k.f, 2)) : undefined);
+      const cmp = compareOutputs(sparse.out, ref);
+      assert.ok(cmp.maxAbsError < 1e-5, `max abs error ${cmp.maxAbsError}`);
+      assert.match(sparse.gen.layers[0].format ?? '', vectors === 'pixels' ? /block 8x4, pixel vectors/ : /block 8x4, filter vectors/);
+      sparse.loaded.close();
+    });
+  }
 }
 
 test('codegen: a small CNN (Conv+Relu, MaxPool, Add, GlobalAveragePool, Flatten, Gemm, Softmax) matches onnxruntime on the pruned model', async () => {

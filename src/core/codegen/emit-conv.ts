@@ -8,12 +8,12 @@
 // tiles of ST output tiles are the outer loop: their inputs stay in L2 while every block row uses
 // them, and they are what --threads splits (every tile has the same work, so no reorder is needed).
 //
-// Compact layers: `filterMap` gives the output filter of each stored row (filter pruning stores
-// only kept filters; removed filters' outputs are their bias, activated), `channelMap` the input
-// channel of each stored channel (channel pruning fills only kept channels' planes).
+// Compact layers (filter and channel pruning): see compact-rows.ts. Small maps, and block rows with
+// much work per position, get the filter-vector form instead (emit-conv-filters.ts); layer-kernels.ts picks.
 
 import type { BlockFormat } from './block-punched-format';
 import { describeActivation, scalarActivation, vectorActivation, type Activation } from './activation';
+import { removedFiltersFill, rowSlotFilters, type CompactMaps } from './compact-rows';
 import { planeLayout, roundUp, type ConvGeometry } from './conv-planes';
 import type { WeightFile } from './weight-file';
 
@@ -30,13 +30,6 @@ export interface ConvKernel {
   readonly tmpFloats: number;
   readonly outHeight: number;
   readonly outWidth: number;
-}
-
-export interface CompactMaps {
-  /** Stored filter row → output filter (length = the format's filters); others are bias-only. */
-  readonly filterMap?: Int32Array;
-  /** Stored channel → input channel (length = the format's channels). */
-  readonly channelMap?: Int32Array;
 }
 
 /**
@@ -60,9 +53,8 @@ export function emitConv(name: string, g: ConvGeometry, fmt: BlockFormat, bias: 
   const offAt = store.addInts(offsets);
   const rowAt = store.addInts(fmt.rowStart);
   const valAt = store.addFloats(fmt.values);
-  // Output filter of every stored row slot (−1: padding of the last block row).
   const rowsPadded = fmt.blockRows * BF;
-  const filterOf = Int32Array.from({ length: rowsPadded }, (_, r) => (r < fmt.filters ? (maps.filterMap ? maps.filterMap[r] : r) : -1));
+  const filterOf = rowSlotFilters(fmt, maps);
   const mapped = !!maps.filterMap;
   const fmAt = mapped ? store.addInts(filterOf) : -1;
   // Bias per stored row slot, padded to whole block rows: accumulators of padded rows may read it.
@@ -104,18 +96,6 @@ export function emitConv(name: string, g: ConvGeometry, fmt: BlockFormat, bias: 
     for (let f = 0; f < FS; f++) stores.push(`  ${guard(f)}{ ${Array.from({ length: NV }, (_, v) => `st(tail + ${v * 8}, ${acc(f, v)});`).join(' ')} memcpy(out + (${dest(f)}) * ${Q} + q, tail, sizeof(float) * (${Q} - q)); }`);
     stores.push('}');
   }
-  // Filters a compact layer does not store: their output is the activated bias.
-  const removed: string[] = [];
-  if (mapped) {
-    const kept = new Set(maps.filterMap);
-    const gone = Array.from({ length: F }, (_, f) => f).filter((f) => !kept.has(f));
-    if (gone.length) {
-      const goneAt = store.addInts(Int32Array.from(gone));
-      const bAll = bias ? store.addFloats(bias) : -1;
-      removed.push(`  for (int i = 0; i < ${gone.length}; i++) { const int f = WI[${goneAt} + i]; const float v = ${bAll >= 0 ? `WF[${bAll} + f]` : '0.0f'}; const float r = ${scalarActivation(activation, 'v')}; for (int p = 0; p < ${Q}; p++) out[f * ${Q} + p] = r; }`);
-    }
-  }
-
   const lines = [
     `/* Conv ${C}x${H}x${W} -> ${F}x${OH}x${OW}, kernel ${KH}x${KW}, stride ${SH}x${SW}, pads ${PT},${PL},${PB},${PR}; block ${BF}x${BC}, ${fmt.unitChannel.length} units${mapped ? `, ${fmt.filters} filters stored` : ''}${maps.channelMap ? `, ${fmt.channels} channels stored` : ''}${describeActivation(activation)} */`,
     `static void ${name}(const float *restrict in, float *restrict out) {`,
@@ -126,7 +106,7 @@ export function emitConv(name: string, g: ConvGeometry, fmt: BlockFormat, bias: 
     `  float *restrict tmp = g_tmp;`,
     `  const v8f zero = {0};`,
     ...L.fill,
-    ...removed,
+    ...removedFiltersFill(F, maps, bias, activation, Q, store),
     threads > 1 ? `  #pragma omp parallel for schedule(dynamic, 1)` : '',
     `  for (int qs = 0; qs < ${QV}; qs += ${QT * ST}) {`,
     `    for (int b = 0; b < ${fmt.blockRows}; b++) {`,

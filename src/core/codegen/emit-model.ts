@@ -17,7 +17,7 @@ import { cFloat, NO_ACTIVATION, type Activation } from './activation';
 import { BUFFER_SLACK, outputSize, type ConvGeometry, type ConvKernel } from './emit-conv';
 import { emitDepthwise } from './emit-depthwise';
 import { cIdentifier } from './identifiers';
-import { CODEGEN_SCHEMES, convLayerKernel, gemmLayerKernel, UnsupportedScheme, type LayerKernel } from './layer-kernels';
+import { CODEGEN_SCHEMES, convLayerKernel, gemmLayerKernel, UnsupportedScheme, type ConvVectors, type LayerKernel } from './layer-kernels';
 import { WeightFile } from './weight-file';
 
 /** The vector type and helpers every kernel uses, defined before the kernels (also by latency/timing-harness.ts). */
@@ -63,6 +63,8 @@ export interface EmitOptions {
   readonly threads?: number;
   /** Also emit a dense kernel for every pruned Conv (prunemap_layer_run(i, 1)), for benchmarks. */
   readonly denseTwins?: boolean;
+  /** Block-format Conv kernels: picked per layer (default), or forced, for tests and benches. */
+  readonly convVectors?: ConvVectors;
 }
 
 interface Value { readonly c: string; readonly shape: number[]; readonly size: number }
@@ -196,7 +198,7 @@ export function emitModel(loaded: LoadedModel, layers: readonly Layer[], masks: 
               const span = [gi * Fg * Cg * K, (gi + 1) * Fg * Cg * K] as const;
               const gname = G > 1 ? `${fn}_g${gi}` : fn;
               try {
-                last = convLayerKernel(gname, sub, w.subarray(...span), withMask ? mask?.subarray(...span) : undefined, withMask ? spec : undefined, bias?.subarray(gi * Fg, (gi + 1) * Fg), act, store, threads, slack);
+                last = convLayerKernel(gname, sub, w.subarray(...span), withMask ? mask?.subarray(...span) : undefined, withMask ? spec : undefined, bias?.subarray(gi * Fg, (gi + 1) * Fg), act, store, threads, slack, options.convVectors);
               } catch (e) {
                 if (e instanceof UnsupportedScheme) return fail(`layer ${clip(layer.id)}: scheme ${clip(e.message)} is not supported by codegen`, `Supported: ${CODEGEN_SCHEMES.join(', ')}.`) as never;
                 throw e;

@@ -5,10 +5,12 @@
 //   more than MAX_PATTERNS kernel shapes). Gemm/MatMul weights get the same formats (emit-gemm.ts).
 // Every format is built from the plan's masks, so the kernels compute exactly the pruned model.
 
-import { blockPunchedFormat, keptFraction } from './block-punched-format';
+import { blockPunchedFormat, keptFraction, type BlockFormat } from './block-punched-format';
 import type { Activation } from './activation';
 import type { ConvGeometry } from './conv-planes';
+import type { CompactMaps } from './compact-rows';
 import { emitConv, type ConvKernel } from './emit-conv';
+import { emitConvByFilters, prefersFilterVectors } from './emit-conv-filters';
 import { emitConvRows } from './emit-conv-rows';
 import { emitGemm, type GemmKernel } from './emit-gemm';
 import { kernelPatterns, MAX_PATTERNS, patternFormat, patternWork } from './pattern-format';
@@ -25,7 +27,7 @@ export const DENSE_BLOCK = (channels: number): [number, number] => [8, Math.min(
 
 export interface LayerKernel {
   readonly kernel: ConvKernel;
-  /** The format used, for reports: "block 8x4", "row-sparse", "pattern (6)", … */
+  /** The format used, for reports: "block 8x4, filter vectors", "row-sparse", "pattern (6)", … */
   readonly format: string;
   readonly block?: readonly [number, number];
   /** Fraction of the layer's weights stored. */
@@ -56,8 +58,18 @@ function compact(w: Float32Array, cols: number, kernel: number, rows: readonly n
   return out;
 }
 
+/** Which block-format Conv kernel: `auto` picks by the layer (prefersFilterVectors); the others force one, for tests and benches. */
+export type ConvVectors = 'auto' | 'pixels' | 'filters';
+
+/** The block-format kernel: pixel vectors (emit-conv.ts) or filter vectors (emit-conv-filters.ts). */
+function blockConvKernel(name: string, g: ConvGeometry, fmt: BlockFormat, bias: Float32Array | undefined, act: Activation, store: WeightFile, threads: number, inputSlack: boolean, vectors: ConvVectors, maps: CompactMaps = {}): { kernel: ConvKernel; vectors: string } {
+  const byFilters = fmt.bf % 8 === 0 && fmt.bf <= 16 && (vectors === 'filters' || (vectors === 'auto' && prefersFilterVectors(g, fmt)));
+  const emit = byFilters ? emitConvByFilters : emitConv;
+  return { kernel: emit(name, g, fmt, bias, act, store, threads, inputSlack, maps), vectors: byFilters ? 'filter vectors' : 'pixel vectors' };
+}
+
 /** The kernel of one group-1 Conv (or one group of a grouped Conv). `w` is unmasked; `mask` [F][C][K]. */
-export function convLayerKernel(name: string, g: ConvGeometry, w: Float32Array, mask: Uint8Array | undefined, spec: SchemeSpec | undefined, bias: Float32Array | undefined, act: Activation, store: WeightFile, threads: number, inputSlack: boolean): LayerKernel {
+export function convLayerKernel(name: string, g: ConvGeometry, w: Float32Array, mask: Uint8Array | undefined, spec: SchemeSpec | undefined, bias: Float32Array | undefined, act: Activation, store: WeightFile, threads: number, inputSlack: boolean, vectors: ConvVectors = 'auto'): LayerKernel {
   const F = g.filters, C = g.channels, K = g.kernel[0] * g.kernel[1];
   const scheme = mask ? spec?.scheme ?? 'dense' : 'dense';
   const masked = mask ? w.map((v, i) => (mask[i] ? v : 0)) : w;
@@ -66,7 +78,8 @@ export function convLayerKernel(name: string, g: ConvGeometry, w: Float32Array, 
       const block: [number, number] = scheme === 'block-punched' && spec?.block ? [spec.block[0], spec.block[1]]
         : scheme === 'block-bcr' && spec?.block ? [spec.block[0], 1] : DENSE_BLOCK(C);
       const fmt = blockPunchedFormat(w, mask, F, C, K, block[0], block[1]);
-      return { kernel: emitConv(name, g, fmt, bias, act, store, threads, inputSlack), format: `block ${block[0]}x${block[1]}`, block, kept: scheme === 'block-bcr' ? maskedFraction(mask) : keptFraction(fmt) };
+      const k = blockConvKernel(name, g, fmt, bias, act, store, threads, inputSlack, vectors);
+      return { kernel: k.kernel, format: `block ${block[0]}x${block[1]}, ${k.vectors}`, block, kept: scheme === 'block-bcr' ? maskedFraction(mask) : keptFraction(fmt) };
     }
     case 'filter': case 'channel': {
       const kept = keptRowsAndColumns(mask!, F, C * K, K);
@@ -75,7 +88,8 @@ export function convLayerKernel(name: string, g: ConvGeometry, w: Float32Array, 
       const block = DENSE_BLOCK(Math.max(1, channels.length));
       const fmt = blockPunchedFormat(compact(masked, C * K, K, rows, channels), undefined, rows.length, channels.length, K, block[0], block[1]);
       const maps = { filterMap: scheme === 'filter' ? Int32Array.from(rows) : undefined, channelMap: scheme === 'channel' ? Int32Array.from(channels) : undefined };
-      return { kernel: emitConv(name, g, fmt, bias, act, store, threads, inputSlack, maps), format: `compact dense ${rows.length}x${channels.length}`, block, kept: maskedFraction(mask) };
+      const k = blockConvKernel(name, g, fmt, bias, act, store, threads, inputSlack, vectors, maps);
+      return { kernel: k.kernel, format: `compact dense ${rows.length}x${channels.length}, ${k.vectors}`, block, kept: maskedFraction(mask) };
     }
     case 'unstructured': case 'nm': case 'pattern': {
       const usePattern = scheme === 'pattern' && K === 9 && kernelPatterns(mask!, F, C).length <= MAX_PATTERNS;

@@ -8,7 +8,7 @@
 // kernels' own costs (all optional, absent in the modelled profiles, which then get exactly the
 // formula above): `planePass` (the phase-plane fill and copy-out, outside the max),
 // `activationBandwidth` (activations from the caches) and `weightStream` (weights re-read once per
-// super tile). Per layer only: filter pruning makes the next layer's matching input channels dead,
+// super tile by the pixel-vector kernel, once by the filter-vector kernel). Per layer only: filter pruning makes the next layer's matching input channels dead,
 // but that saving is not counted here (it belongs to the next layer's own plan entry). Symbolic and
 // unknown dims count as 1, as Layer.macs does. docs/latency.md states every number and why.
 
@@ -17,6 +17,7 @@ import type { Shape } from '../onnx/shapes';
 import type { SchemeSpec } from '../schemes/scheme';
 import { weightMatrices, type WeightMatrix } from '../schemes/weight-matrix';
 import { SUPER_TILE_BYTES } from '../codegen/emit-conv';
+import { filterVectorsPay } from '../codegen/emit-conv-filters';
 import type { BlockEfficiency, DeviceProfile, LayerClass } from './profiles';
 
 /** What the model needs of a layer (a Layer has all of it). */
@@ -100,8 +101,10 @@ export interface ConvPlanes {
   readonly planeFloatsPerChannel: number;
   /** The results are copied out of padded rows (WQ > OW). */
   readonly copyOut: boolean;
-  /** Times the block kernel streams the weights: once per super tile of output tiles (emit-conv.ts). */
+  /** Times the pixel-vector block kernel streams the weights: once per super tile of output tiles (emit-conv.ts). */
   readonly weightPasses: number;
+  /** Channels per group × kernel positions: a dense block row's units × bc, per output position. */
+  readonly rowWork: number;
 }
 
 const factsCache = new WeakMap<LatencyLayer, LayerFacts>();
@@ -151,13 +154,14 @@ export function estimateLayer(layer: LatencyLayer, spec: SchemeSpec | 'dense', p
 
   // GMAC/s = 10^6 MACs per ms; GB/s = 10^6 bytes per ms.
   const computeMs = macsKept / (profile.peakGmacs * 1e6 * efficiency);
+  const planes = facts.planes && byFilterVectors(facts.planes, s) ? { ...facts.planes, weightPasses: 1, copyOut: false } : facts.planes;
   // Weights: once at DRAM bandwidth, or once per super tile at `weightStream` when the profile has it.
-  const weightMs = profile.weightStream && facts.planes ? (weightBytes * facts.planes.weightPasses) / (profile.weightStream.gbs * 1e6) : weightBytes / (profile.bandwidthGBs * 1e6);
+  const weightMs = profile.weightStream && planes ? (weightBytes * planes.weightPasses) / (profile.weightStream.gbs * 1e6) : weightBytes / (profile.bandwidthGBs * 1e6);
   const memoryMs = weightMs + (inBytes + outBytes) / ((profile.activationBandwidth?.gbs ?? profile.bandwidthGBs) * 1e6);
   const boundBy = memoryMs > computeMs ? 'memory' : 'compute';
   // The part of the smaller term that does not overlap the larger one (none unless the profile says).
   const exposed = (1 - (profile.overlap ?? 1)) * Math.min(computeMs, memoryMs);
-  const passMs = planePassMs(profile, facts.planes, s);
+  const passMs = planePassMs(profile, planes, s);
   return { ms: Math.max(computeMs, memoryMs) + exposed + passMs + profile.overheadMs, boundBy, macsKept, bytesMoved, efficiency, notes };
 }
 
@@ -195,11 +199,26 @@ function convPlanesOf(layer: LatencyLayer): ConvPlanes | undefined {
     planeFloatsPerChannel: direct ? 0 : Math.min(SH, KH) * Math.min(SW, KW) * HQ * WQ,
     copyOut: WQ > (OW as number),
     weightPasses: weightPasses(C as number, (OH as number) * WQ),
+    rowWork: layer.weightShape[1] * KH * KW,
   };
 }
 
 /**
- * Super tiles of the block kernel (emit-conv.ts): tiles of TILE output positions grouped so one
+ * Whether codegen gives the layer its filter-vector block kernel (codegen/emit-conv-filters.ts: the
+ * weights read once, results stored straight to the output): block formats whose block rows are 8
+ * or 16 filters (dense, filter and channel pruning use 8), by the kernel's own rule.
+ */
+function byFilterVectors(planes: ConvPlanes, s: SchemeSpec | undefined): boolean {
+  const scheme = s?.scheme ?? 'dense';
+  const rows = scheme === 'block-punched' || scheme === 'block-bcr' ? (s!.block ?? DEFAULT_BLOCK)[0] : ['dense', 'filter', 'channel'].includes(scheme) ? 8 : 0;
+  if (rows !== 8 && rows !== 16) return false;
+  // Kept units per block row: every unit for filter pruning (the compact layer keeps all channels).
+  const keep = s && scheme !== 'filter' ? 1 - s.rate : 1;
+  return filterVectorsPay(planes.outPixels, planes.rowWork * keep);
+}
+
+/**
+ * Super tiles of the pixel-vector block kernel (emit-conv.ts): tiles of TILE output positions grouped so one
  * group's input (every channel) stays within SUPER_TILE_BYTES of L2, at most 16; every block row's
  * weights are read once per super tile. TILE = 24 (3 AVX2 vectors, 4 filters per pass).
  */
