@@ -22,10 +22,10 @@ import type { WeightFile } from './weight-file';
 const ACCUMULATORS = 12;
 
 /**
- * Whether a layer whose block rows are whole vectors of filters is better served by them: its map
- * is small (pixel tiles waste lanes and weight reuse), or its block rows have enough work per
- * position (kept units × bc ≥ 64) for the transposed stores not to matter. Thin block rows on
- * large maps (1×1 from 64 or 128 channels at 87.5%) stay on pixel vectors. The thresholds come
+ * Whether a layer whose block rows are whole vectors of filters is better served by them: its block
+ * rows have enough work per output position (kept units × bc ≥ 64) for the transposed stores not to
+ * matter, or ≥ 32 on a small map (≤ 14×14), where pixel tiles waste lanes and weight reuse. Thin
+ * block rows (1×1 from 64 or 128 channels at 87.5%) stay on pixel vectors. The thresholds come
  * from bench/codegen-speed.sh on ResNet layers (docs/codegen.md).
  */
 export function prefersFilterVectors(g: ConvGeometry, fmt: BlockFormat): boolean {
@@ -35,7 +35,7 @@ export function prefersFilterVectors(g: ConvGeometry, fmt: BlockFormat): boolean
 
 /** The rule of prefersFilterVectors from a layer's output pixels and kept units × bc per block row (the latency model uses it too). */
 export function filterVectorsPay(outPixels: number, workPerPosition: number): boolean {
-  return outPixels <= 14 * 14 || workPerPosition >= 64;
+  return workPerPosition >= 64 || (outPixels <= 14 * 14 && workPerPosition >= 32);
 }
 
 /** Same contract as emitConv (emit-conv.ts). */
