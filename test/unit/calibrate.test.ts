@@ -49,46 +49,49 @@ test('kernel terms by hand: phase-plane pass, activation bandwidth, weights re-r
     planePass: { gbs: 1, why: 'test' }, activationBandwidth: { gbs: 4, why: 'test' }, weightStream: { gbs: 2, why: 'test' },
   };
   const near = (got: number, want: number) => assert.ok(Math.abs(got - want) < 1e-12, `got ${got}, want ${want}`);
-  // 3×3 Conv, 2 → 4 channels, 6×6, pad 1: MACs 4·2·9·36 = 2,592 → compute 0.005184 ms. A small map (36
-  // outputs): codegen's filter-vector kernel, which stores results straight to the output.
-  // Planes: rows of WQ = 6 − 1 + 3 = 8 columns, 8 rows: 64 floats per channel, 2 channels = 512 B at 1 GB/s = 0.000512 ms.
-  // Weights 72 floats = 288 B, read once at 2 GB/s = 0.000144 ms.
+  // 3×3 Conv, 2 → 4 channels, 6×6, pad 1: MACs 4·2·9·36 = 2,592 → compute 0.005184 ms. 18 multiply-adds per
+  // output and block row (< 32): codegen's pixel-vector kernel.
+  // Planes: rows of WQ = 6 − 1 + 3 = 8 columns, 8 rows: 64 floats per channel, 2 channels = 512 B;
+  // rows wider than the output (8 > 6): copy-out 4 filters · 36 · 4 B = 576 B → 1,088 B at 1 GB/s = 0.001088 ms.
+  // Weights 72 floats = 288 B; tiles ⌈6·8 / 24⌉ = 2, both in one super tile → one pass at 2 GB/s = 0.000144 ms.
   // Activations (72 + 144) floats = 864 B at 4 GB/s = 0.000216 ms. Memory 0.00036 ms, hidden under compute.
   const small = latencyLayerOf({ channels: 2, height: 6, width: 6, filters: 4, kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1] });
-  near(estimateLayer(small, 'dense', terms).ms, 0.005184 + 0.000512);
-  near(estimateLayer(small, 'dense', { ...terms, overlap: 0 }).ms, 0.005184 + 0.00036 + 0.000512);
-  // Filter pruning at 0.5 fills the same planes; channel pruning fills half of them (256 B).
-  near(estimateLayer(small, { scheme: 'filter', rate: 0.5 }, terms).ms, 0.005184 / 2 + 0.000512);
-  near(estimateLayer(small, { scheme: 'channel', rate: 0.5 }, terms).ms, 0.005184 / 2 + 0.000256);
-  // The same Conv on 16×16 (256 outputs) with 18 multiply-adds per output and block row: pixel vectors,
-  // whose plane rows (WQ = 18) are wider than the output's, so results are copied out:
-  // planes 18·18·2·4 = 2,592 B + copy-out 4·256·4 = 4,096 B at 1 GB/s = 0.006688 ms; compute 4·2·9·256 / 0.5e6 = 0.036864 ms.
-  const large = latencyLayerOf({ channels: 2, height: 16, width: 16, filters: 4, kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1] });
-  near(estimateLayer(large, 'dense', terms).ms, 0.036864 + 0.006688);
-  // 1×1, 2048 → 8 channels on 7×7, stride 1, unpadded: read in place (no planes), rows = output rows (no copy-out).
-  // Dense: filter vectors read the weights (8·2048·4 = 65,536 B) once: 0.032768 ms at 2 GB/s. Activations
-  // (100,352 + 392) floats = 402,976 B at 4 GB/s = 0.100744 ms. MACs 8·2048·49 = 802,816 → compute 1.605632 ms.
+  near(estimateLayer(small, 'dense', terms).ms, 0.005184 + 0.001088);
+  near(estimateLayer(small, 'dense', { ...terms, overlap: 0 }).ms, 0.005184 + 0.00036 + 0.001088);
+  // Filter pruning at 0.5 copies out half the filters: 512 + 288 B → 0.0008 ms; channel pruning fills half the planes: 256 + 576 B.
+  near(estimateLayer(small, { scheme: 'filter', rate: 0.5 }, terms).ms, 0.005184 / 2 + 0.0008);
+  near(estimateLayer(small, { scheme: 'channel', rate: 0.5 }, terms).ms, 0.005184 / 2 + 0.000832);
+  // A filter-vector speed factor in the profile does not apply to pixel vectors.
+  near(estimateLayer(small, 'dense', { ...terms, filterVectors: { speedup: 2, why: 'test' } }).ms, 0.005184 + 0.001088);
+  // 1×1, 2048 → 8 channels on 7×7, stride 1, unpadded: read in place (no planes). Dense: filter vectors, which
+  // read the weights (8·2048·4 = 65,536 B) once: 0.032768 ms at 2 GB/s, and store 8·49·4 = 1,568 B transposed:
+  // 0.001568 ms. Activations (100,352 + 392) floats = 402,976 B at 4 GB/s = 0.100744 ms. MACs 8·2048·49 = 802,816
+  // → compute 1.605632 ms.
   const wide = latencyLayerOf({ channels: 2048, height: 7, width: 7, filters: 8, kernel: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0] });
-  near(estimateLayer(wide, 'dense', terms).ms, 1.605632);
-  near(estimateLayer(wide, 'dense', { ...terms, overlap: 0 }).ms, 1.605632 + 0.032768 + 0.100744);
+  near(estimateLayer(wide, 'dense', terms).ms, 1.605632 + 0.001568);
+  // … and a filter-vector speed factor of 2 halves its compute term.
+  near(estimateLayer(wide, 'dense', { ...terms, filterVectors: { speedup: 2, why: 'test' } }).ms, 1.605632 / 2 + 0.001568);
+  near(estimateLayer(wide, 'dense', { ...terms, overlap: 0 }).ms, 1.605632 + 0.032768 + 0.100744 + 0.001568);
   // Without weightStream the weights are read once at bandwidthGBs (1 GB/s): 0.065536 ms.
-  near(estimateLayer(wide, 'dense', { ...terms, overlap: 0, weightStream: undefined }).ms, 1.605632 + 0.065536 + 0.100744);
-  // Block-punched (4, 4) at 0.5: blocks of 4 filters are not a vector, so pixel vectors. Tiles ⌈49 / 24⌉ = 3; one
-  // tile's input is 2048·24·4 B = 196,608 B, so ⌊262,144 / 196,608⌋ = 1 tile per super tile: the weights
-  // (32,768 B kept + index 2·1,024·0.5 + 4·2 = 1,032 B) are read 3 times: 101,400 B at 2 GB/s = 0.0507 ms.
+  near(estimateLayer(wide, 'dense', { ...terms, overlap: 0, weightStream: undefined }).ms, 1.605632 + 0.065536 + 0.100744 + 0.001568);
+  // Block-punched (4, 4) at 0.5: blocks of 4 filters are not a vector, so pixel vectors, rows = output rows (no
+  // copy-out). Tiles ⌈49 / 24⌉ = 3; one tile's input is 2048·24·4 B = 196,608 B, so ⌊262,144 / 196,608⌋ = 1 tile per
+  // super tile: the weights (32,768 B kept + index 2·1,024·0.5 + 4·2 = 1,032 B) are read 3 times: 101,400 B at
+  // 2 GB/s = 0.0507 ms.
   const weightsOnly = { ...terms, peakGmacs: 1e9, activationBandwidth: { gbs: 1e9, why: 'test' } };
   assert.ok(Math.abs(estimateLayer(wide, { scheme: 'block-punched', block: [4, 4], rate: 0.5 }, weightsOnly).ms - 0.0507) < 1e-6);
-  assert.ok(Math.abs(estimateLayer(wide, 'dense', weightsOnly).ms - 0.032768) < 1e-6);
+  assert.ok(Math.abs(estimateLayer(wide, 'dense', weightsOnly).ms - (0.032768 + 0.001568)) < 1e-6);
   // Stride 2, 3×3, pad 1 on 8×8 → 4×4: 4 phase planes of HQ = WQ = 4 − 1 + ⌈3/2⌉ = 5 → 100 floats per channel.
   const strided = latencyLayerOf({ channels: 1, height: 8, width: 8, filters: 1, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
   const onlyPlanes = { ...terms, peakGmacs: 1e9, activationBandwidth: { gbs: 1e9, why: 'test' }, weightStream: { gbs: 1e9, why: 'test' } };
-  // planes 100·4 = 400 B → 0.0004 ms (the other terms about 1e-9 ms); 1 filter is not a whole vector: block
-  // rows of 8 are padded, still filter vectors, so no copy-out.
-  assert.ok(Math.abs(estimateLayer(strided, 'dense', onlyPlanes).ms - 0.0004) < 1e-8);
+  // 9 multiply-adds per output: pixel vectors; planes 100·4 = 400 B + copy-out (5 > 4) 16·4 = 64 B → 0.000464 ms
+  // (the other terms about 1e-9 ms).
+  assert.ok(Math.abs(estimateLayer(strided, 'dense', onlyPlanes).ms - 0.000464) < 1e-8);
   for (const k of ['planePass', 'activationBandwidth', 'weightStream']) {
     assert.throws(() => parseProfile({ ...host, [k]: { gbs: 0, why: 'x' } }), new RegExp(`${k}.gbs must be a number`));
     assert.throws(() => parseProfile({ ...host, [k]: { gbs: 3 } }), new RegExp(`${k}.why must be a non-empty string`));
   }
+  assert.throws(() => parseProfile({ ...host, filterVectors: { speedup: -1, why: 'x' } }), /filterVectors.speedup must be a number/);
 });
 
 test('the modelled profiles have no kernel terms: their estimates are the plain formula', () => {

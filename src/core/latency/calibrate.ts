@@ -151,6 +151,7 @@ export function calibrate(options: CalibrateOptions = {}): Calibration {
     planePass: { gbs: base.planePass?.gbs ?? 20, why: 'fitted' },
     activationBandwidth: { gbs: base.activationBandwidth?.gbs ?? 20, why: 'fitted' },
     weightStream: { gbs: base.weightStream?.gbs ?? 8, why: 'fitted' },
+    filterVectors: { speedup: base.filterVectors?.speedup ?? 1.5, why: 'fitted' },
   };
   const fit = fitProfile(start, observations);
   const profile = parseProfile(describe(fit, start, base, harness, cases.length, threads, options));
@@ -206,7 +207,7 @@ function describe(fit: FitResult, start: DeviceProfile, base: DeviceProfile, har
     ...start,
     name: `This machine's CPU (${os.cpus()[0]?.model.trim() || 'unknown model'}), measured: ${threads} thread${threads > 1 ? 's' : ''}, fp32`,
     basis: 'measured',
-    basisNote: `Measured on this machine on ${date} by \`prunemap calibrate${options.quick ? ' --quick' : ''} --threads ${threads}\`: ${kernels} generated Conv kernels (codegen's layer-kernels.ts, dense and every scheme it has a kernel for) compiled with \`${harness.compileCommand}\` and timed (${threads > 1 ? 'wall time' : 'thread CPU time'}, median of samples taken in 5 rounds); the dense efficiencies, the sparse schemes' kept efficiencies, overhead, compute/memory overlap, phase-plane pass speed, activation bandwidth and weight re-read speed are a robust (soft-L1) least-squares fit on log-time (in-sample error: ${(fit.mape * 100).toFixed(1)}% mean absolute, ${fit.rmsLogError.toFixed(3)} rms log). Bandwidth is measured. Layer classes the harness does not time (depthwise, gemm, rnn) keep modelled values; their why says so.`,
+    basisNote: `Measured on this machine on ${date} by \`prunemap calibrate${options.quick ? ' --quick' : ''} --threads ${threads}\`: ${kernels} generated Conv kernels (codegen's layer-kernels.ts, dense and every scheme it has a kernel for) compiled with \`${harness.compileCommand}\` and timed (${threads > 1 ? 'wall time' : 'thread CPU time'}, median of samples taken in 5 rounds); the dense efficiencies, the sparse schemes' kept efficiencies, overhead, compute/memory overlap, phase-plane pass speed, activation bandwidth, weight re-read speed and the filter-vector kernel's relative speed are a robust (soft-L1) least-squares fit on log-time (in-sample error: ${(fit.mape * 100).toFixed(1)}% mean absolute, ${fit.rmsLogError.toFixed(3)} rms log). Bandwidth is measured. Layer classes the harness does not time (depthwise, gemm, rnn) keep modelled values; their why says so.`,
     sources: [
       `peakGmacs: nominal, not measured — ${threads} × ${round(base.peakGmacs / base.threads, 4)} GMAC/s per core (docs/latency.md: 2.445 GHz × 8 AVX2 lanes × 2 FMA pipes on this machine class); a reference scale: efficiencies are fractions of it.`,
       `bandwidthGBs: measured — sum of a 128 MiB buffer with ${threads} thread${threads > 1 ? 's' : ''}, median of 7 passes.`,
@@ -224,7 +225,11 @@ function describe(fit: FitResult, start: DeviceProfile, base: DeviceProfile, har
     },
     weightStream: {
       gbs: round(p.weightGBs!, 3),
-      why: `Measured: fitted to the same ${kernels} kernels (${date}). The block kernel runs every block row over one super tile of output tiles (as many as keep one tile's input, all channels, within 256 KiB of L2, at most 16) before the next, so a Conv's weights and indexes are read once per super tile: wide layers on small maps (7×7, 14×14 with 512+ channels) re-read megabytes of weights from beyond L2 several times. Those bytes are charged at this effective speed, which is below the DRAM read bandwidth: each weight is a scalar broadcast load feeding a few FMAs, so the re-reads stall the arithmetic rather than stream.`,
+      why: `Measured: fitted to the same ${kernels} kernels (${date}). The pixel-vector block kernel runs every block row over one super tile of output tiles (as many as keep one tile's input, all channels, within 256 KiB of L2, at most 16) before the next, so a Conv's weights and indexes are read once per super tile: wide layers on small maps (7×7, 14×14 with 512+ channels) re-read megabytes of weights from beyond L2 several times (those that get the filter-vector kernel read them once). Those bytes are charged at this effective speed, which is below the DRAM read bandwidth: each weight is a scalar broadcast load feeding a few FMAs, so the re-reads stall the arithmetic rather than stream.`,
+    },
+    filterVectors: {
+      speedup: round(p.filterSpeedup!, 3),
+      why: `Measured: fitted to the same ${kernels} kernels (${date}). Layers whose block rows are 8 or 16 filters, on small maps or with much work per output, get the block kernel's filter-vector form (codegen/emit-conv-filters.ts): it computes nothing past the map and reads each weight vector once per tile of 12 outputs, so its multiply-adds run at this multiple of the pixel-vector form's efficiency.`,
     },
     supports: { ...start.supports },
     dense,

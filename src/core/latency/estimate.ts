@@ -8,7 +8,8 @@
 // kernels' own costs (all optional, absent in the modelled profiles, which then get exactly the
 // formula above): `planePass` (the phase-plane fill and copy-out, outside the max),
 // `activationBandwidth` (activations from the caches) and `weightStream` (weights re-read once per
-// super tile by the pixel-vector kernel, once by the filter-vector kernel). Per layer only: filter pruning makes the next layer's matching input channels dead,
+// super tile by the pixel-vector kernel, once by the filter-vector kernel) and `filterVectors` (the
+// filter-vector kernel's compute speed relative to the pixel-vector one). Per layer only: filter pruning makes the next layer's matching input channels dead,
 // but that saving is not counted here (it belongs to the next layer's own plan entry). Symbolic and
 // unknown dims count as 1, as Layer.macs does. docs/latency.md states every number and why.
 
@@ -137,7 +138,9 @@ export function estimateLayer(layer: LatencyLayer, spec: SchemeSpec | 'dense', p
   const keep = 1 - rate;
 
   const macsKept = layer.macs * keep;
-  const efficiency = profile.dense[facts.cls].eff * keptEfficiency(profile, spec);
+  // codegen's filter-vector form of the block kernel (measured profiles may rate its speed apart).
+  const onFilterVectors = !!facts.planes && byFilterVectors(facts.planes, s);
+  const efficiency = profile.dense[facts.cls].eff * keptEfficiency(profile, spec) * (onFilterVectors ? profile.filterVectors?.speedup ?? 1 : 1);
 
   const index = s ? indexBytes(s, facts.matrices) : 0;
   let inBytes = FLOAT_BYTES * facts.inElements;
@@ -154,7 +157,8 @@ export function estimateLayer(layer: LatencyLayer, spec: SchemeSpec | 'dense', p
 
   // GMAC/s = 10^6 MACs per ms; GB/s = 10^6 bytes per ms.
   const computeMs = macsKept / (profile.peakGmacs * 1e6 * efficiency);
-  const planes = facts.planes && byFilterVectors(facts.planes, s) ? { ...facts.planes, weightPasses: 1, copyOut: false } : facts.planes;
+  // Filter vectors read the weights once and store results transposed, one scalar each: charged as a copy-out.
+  const planes = facts.planes && onFilterVectors ? { ...facts.planes, weightPasses: 1, copyOut: true } : facts.planes;
   // Weights: once at DRAM bandwidth, or once per super tile at `weightStream` when the profile has it.
   const weightMs = profile.weightStream && planes ? (weightBytes * planes.weightPasses) / (profile.weightStream.gbs * 1e6) : weightBytes / (profile.bandwidthGBs * 1e6);
   const memoryMs = weightMs + (inBytes + outBytes) / ((profile.activationBandwidth?.gbs ?? profile.bandwidthGBs) * 1e6);

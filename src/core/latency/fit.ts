@@ -5,7 +5,8 @@
 // 10%, linear beyond, so the few kernels the model cannot describe (a 3-channel stem, 2×1 blocks on
 // a wide layer) do not drag every parameter towards them. θ: the dense efficiency of every layer
 // class observed, floor / max / saturateAt of each block scheme observed, the kept fraction of each
-// flat scheme observed, the per-layer overhead and the compute/memory overlap. Peak and bandwidth
+// flat scheme observed, the per-layer overhead, the compute/memory overlap and the kernel terms the
+// base profile has (docs/latency.md). Peak and bandwidth
 // stay as given (the peak is the reference the efficiencies are fractions of; bandwidth is
 // measured directly by the harness). The model is not smooth (max of two terms, min(1, …) in the block efficiency), so the minimiser is
 // Nelder–Mead on an unconstrained reparametrisation that keeps every value in its valid range.
@@ -37,6 +38,8 @@ export interface FittedParameters {
   readonly activationGBs?: number;
   /** Speed of the weights' re-reads, 10^9 B/s (fitted when the base profile has `weightStream`). */
   readonly weightGBs?: number;
+  /** Compute speed of the filter-vector kernel relative to the pixel-vector one (fitted when the base profile has `filterVectors`). */
+  readonly filterSpeedup?: number;
 }
 
 export interface FitResult {
@@ -58,6 +61,8 @@ const LOSS_SCALE = 0.1;
 /** A fitted speed in 10^9 B/s, kept in [0.1, 1000]: 1000 means the term costs nothing measurable. */
 export const MAX_GBS = 1000;
 const speed = (x: number) => Math.exp(Math.min(Math.log(MAX_GBS), Math.max(Math.log(0.1), x)));
+/** A fitted speed ratio, kept in [0.1, 10]. */
+const ratio = (x: number) => Math.exp(Math.min(Math.log(10), Math.max(Math.log(0.1), x)));
 const softL1 = (d: number) => 2 * LOSS_SCALE * LOSS_SCALE * (Math.sqrt(1 + (d / LOSS_SCALE) ** 2) - 1);
 
 /** Fits `base`'s free parameters to the observations (see the file comment). */
@@ -89,7 +94,8 @@ export function fitProfile(base: DeviceProfile, observations: readonly Observati
     const planeGBs = base.planePass ? speed(x[i++]) : undefined;
     const activationGBs = base.activationBandwidth ? speed(x[i++]) : undefined;
     const weightGBs = base.weightStream ? speed(x[i++]) : undefined;
-    return { dense, blockPunched, blockBcr, flat, overheadMs, overlap, planeGBs, activationGBs, weightGBs };
+    const filterSpeedup = base.filterVectors ? ratio(x[i++]) : undefined;
+    return { dense, blockPunched, blockBcr, flat, overheadMs, overlap, planeGBs, activationGBs, weightGBs, filterSpeedup };
   };
   const loss = (x: readonly number[]) => {
     const p = withParameters(base, decode(x));
@@ -110,6 +116,7 @@ export function fitProfile(base: DeviceProfile, observations: readonly Observati
     if (base.planePass) x.push(Math.log(base.planePass.gbs));
     if (base.activationBandwidth) x.push(Math.log(base.activationBandwidth.gbs));
     if (base.weightStream) x.push(Math.log(base.weightStream.gbs));
+    if (base.filterVectors) x.push(Math.log(base.filterVectors.speedup));
     return x;
   });
   let best = { x: starts[0], f: Infinity };
@@ -142,7 +149,8 @@ export function withParameters(base: DeviceProfile, f: FittedParameters): Device
   const planePass = base.planePass && f.planeGBs !== undefined ? { ...base.planePass, gbs: f.planeGBs } : base.planePass;
   const activationBandwidth = base.activationBandwidth && f.activationGBs !== undefined ? { ...base.activationBandwidth, gbs: f.activationGBs } : base.activationBandwidth;
   const weightStream = base.weightStream && f.weightGBs !== undefined ? { ...base.weightStream, gbs: f.weightGBs } : base.weightStream;
-  return { ...base, overheadMs: f.overheadMs, overlap: f.overlap, planePass, activationBandwidth, weightStream, dense, sparse };
+  const filterVectors = base.filterVectors && f.filterSpeedup !== undefined ? { ...base.filterVectors, speedup: f.filterSpeedup } : base.filterVectors;
+  return { ...base, overheadMs: f.overheadMs, overlap: f.overlap, planePass, activationBandwidth, weightStream, filterVectors, dense, sparse };
 }
 
 /** Nelder–Mead simplex minimisation (standard coefficients), from x0 with initial step `step`. */

@@ -65,6 +65,8 @@ export interface DeviceProfile {
   readonly activationBandwidth?: { readonly gbs: number } & Reasoned;
   /** Speed weights are re-read at, once per super tile of a Conv's output, 10^9 B/s; absent = read once at bandwidthGBs. */
   readonly weightStream?: { readonly gbs: number } & Reasoned;
+  /** Compute efficiency of codegen's filter-vector Conv kernel relative to the pixel-vector one (a factor on eff); absent = 1. */
+  readonly filterVectors?: { readonly speedup: number } & Reasoned;
   /** fp32 lanes of one SIMD instruction (CPU) or of one wave (GPU). */
   readonly simdLanes: number;
   /** Which kernel families the target's code generator supports. */
@@ -112,6 +114,11 @@ export function parseProfile(json: unknown): DeviceProfile {
     const t = obj(p[k], k);
     num(t.gbs, `${k}.gbs`, 0, 1e5);
     str(t.why, `${k}.why`);
+  }
+  if (p.filterVectors !== undefined) {
+    const t = obj(p.filterVectors, 'filterVectors');
+    num(t.speedup, 'filterVectors.speedup', 0, 100);
+    str(t.why, 'filterVectors.why');
   }
   num(p.simdLanes, 'simdLanes', 0, 4096);
   const supports = obj(p.supports, 'supports');
