@@ -119,6 +119,21 @@ for (const [name, k] of cases) {
   }
 }
 
+test('codegen Conv with block rows of 16 filters (two vectors per tile), both kernel forms: block-punched (16,4) matches the naive convolution', () => {
+  const k: ConvCase = { c: 8, h: 9, w: 7, f: 40, k: [3, 3], s: [1, 1], p: [1, 1, 1, 1], bias: true };
+  const probe = loadModelFromBytes('m.onnx', convModel(k));
+  const id = findLayers(probe.model, probe.tensors)[0].id;
+  probe.close();
+  for (const vectors of ['pixels', 'filters'] as const) {
+    const b = build(convModel(k), { [id]: { scheme: 'block-punched', block: [16, 4], rate: 0.5 } }, k.c * k.h * k.w, vectors);
+    assert.ok(b.w.some((v) => v === 0) && b.w.some((v) => v !== 0));
+    const cmp = compareOutputs(b.out, naiveConv(k, b.x, b.w, Float32Array.from(values(k.f, 2))));
+    assert.ok(cmp.maxAbsError < 1e-5, `${vectors}: max abs error ${cmp.maxAbsError}`);
+    assert.match(b.gen.layers[0].format ?? '', vectors === 'pixels' ? /block 16x4, pixel vectors/ : /block 16x4, filter vectors/);
+    b.loaded.close();
+  }
+});
+
 test('codegen: a small CNN (Conv+Relu, MaxPool, Add, GlobalAveragePool, Flatten, Gemm, Softmax) matches onnxruntime on the pruned model', async () => {
   const k: ConvCase = { c: 4, h: 12, w: 12, f: 8, k: [3, 3], s: [1, 1], p: [1, 1, 1, 1], bias: true };
   const bytes = modelBytes(graph({
