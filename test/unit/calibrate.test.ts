@@ -21,7 +21,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'src/cli/main.ts');
 const host = getProfile('host-cpu')!;
 /** host-cpu without the kernel terms: the plain formula (as every modelled profile). */
-const plain: DeviceProfile = { ...host, planePass: undefined, activationBandwidth: undefined, weightStream: undefined };
+const plain: DeviceProfile = { ...host, planePass: undefined, activationBandwidth: undefined, weightStream: undefined, filterVectors: undefined };
 
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
   return spawnSync(process.execPath, ['--import', 'tsx', CLI, 'calibrate', ...args], { cwd: ROOT, encoding: 'utf8', env, maxBuffer: 64 << 20 });
@@ -100,6 +100,7 @@ test('the modelled profiles have no kernel terms: their estimates are the plain 
     assert.equal(p.planePass, undefined, id);
     assert.equal(p.activationBandwidth, undefined, id);
     assert.equal(p.weightStream, undefined, id);
+    assert.equal(p.filterVectors, undefined, id);
   }
 });
 
@@ -114,9 +115,10 @@ test('the fit recovers hand-chosen parameters from timings the formula generates
     planeGBs: 12,
     activationGBs: 6,
     weightGBs: 5,
+    filterSpeedup: 1.3,
   };
   // Activation bandwidth low enough that the memory term matters for the big-activation layers.
-  const withTerms: DeviceProfile = { ...host, threads: 1, peakGmacs: 39.1, bandwidthGBs: 6, planePass: { gbs: 20, why: 'start' }, activationBandwidth: { gbs: 20, why: 'start' }, weightStream: { gbs: 8, why: 'start' } };
+  const withTerms: DeviceProfile = { ...host, threads: 1, peakGmacs: 39.1, bandwidthGBs: 6, planePass: { gbs: 20, why: 'start' }, activationBandwidth: { gbs: 20, why: 'start' }, weightStream: { gbs: 8, why: 'start' }, filterVectors: { speedup: 1, why: 'start' } };
   const reference = withParameters(withTerms, truth);
   const observations: Observation[] = calibrationGrid(false).map((c) => {
     const layer = latencyLayerOf(c.geometry);
@@ -138,6 +140,7 @@ test('the fit recovers hand-chosen parameters from timings the formula generates
   for (const [s, keep] of Object.entries(truth.flat)) close(fit.parameters.flat[s as keyof typeof truth.flat]!, keep, s);
   close(fit.parameters.overheadMs, 0.02, 'overhead');
   close(fit.parameters.overlap, 0.3, 'overlap');
+  close(fit.parameters.filterSpeedup!, 1.3, 'filterVectors.speedup');
   close(fit.parameters.planeGBs!, 12, 'plane pass');
   close(fit.parameters.activationGBs!, 6, 'activation bandwidth');
   close(fit.parameters.weightGBs!, 5, 'weight re-reads');
