@@ -11,8 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import type { LayerRow, ModelView } from '../../src/protocol/webview';
 import { runCli, viewFromCli } from './webview-fixtures';
-import { launchChromium, openOverview, serveOverview, type OverviewPage, type PageGlobals, type Served } from './webview-harness';
-import { DARK_MODERN } from './webview-themes';
+import { assertClean, launchChromium, openOverviewShowing, serveOverview, type PageGlobals, type Served } from './webview-harness';
 
 let served: Served;
 let browser: Browser;
@@ -37,22 +36,13 @@ function benchedView(base: ModelView): ModelView {
   return { ...base, layers, bench: { oursMs: 0.25, ortMs: 0.6, verified: true } };
 }
 
-async function openWith(model: ModelView): Promise<OverviewPage> {
-  const o = await openOverview(browser, served.origin, { theme: DARK_MODERN });
-  await o.send({ type: 'show', view: model });
-  return o;
-}
+const openWith = (model: ModelView) => openOverviewShowing(browser, served.origin, model);
 
 function rowOf(page: Page, id: string): Locator {
   const quoted = `"${id.replace(/[\\"]/g, '\\$&').replace(/\n/g, '\\a ')}"`;
   return page.locator(`.layer-rows > .layer-row[data-layer=${quoted}]`);
 }
 
-async function assertClean(o: OverviewPage): Promise<void> {
-  assert.deepEqual(await o.cspViolations(), [], 'CSP violations');
-  assert.deepEqual(o.errors, [], 'page errors');
-  assert.deepEqual(o.dialogs, [], 'dialogs');
-}
 
 describe('overview after a benchmark (Chromium)', () => {
   test('no benchmark: no measured columns or card', async () => {

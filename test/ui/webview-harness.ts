@@ -4,15 +4,16 @@
 // provides that function, the theme variables and the message channel — cannot run in a plain
 // browser; the extension's tests cover it later inside code-server.
 
+import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { makeNonce, overviewHtml } from '../../src/extension/overview-html';
-import type { HostMessage, WebviewMessage } from '../../src/protocol/webview';
+import type { HostMessage, ModelView, WebviewMessage } from '../../src/protocol/webview';
 import { ROOT } from './webview-fixtures';
-import type { Theme } from './webview-themes';
+import { DARK_MODERN, type Theme } from './webview-themes';
 
 const BUNDLE_DIR = path.join(ROOT, 'dist', 'webview');
 const CONTENT_TYPES: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
@@ -180,4 +181,23 @@ export async function openOverview(
     cspViolations: () => page.evaluate(() => (globalThis as PageGlobals).__csp),
     close: () => context.close(),
   };
+}
+
+/** Opens the overview (Dark Modern unless `theme`) and shows `view` in it. */
+export async function openOverviewShowing(
+  browser: Browser,
+  origin: string,
+  view: ModelView,
+  options: { theme?: Theme; state?: unknown; viewport?: { width: number; height: number } } = {},
+): Promise<OverviewPage> {
+  const o = await openOverview(browser, origin, { ...options, theme: options.theme ?? DARK_MODERN });
+  await o.send({ type: 'show', view });
+  return o;
+}
+
+/** Nothing went wrong on the page: no CSP violation, no error, no dialog. */
+export async function assertClean(o: OverviewPage): Promise<void> {
+  assert.deepEqual(await o.cspViolations(), [], 'CSP violations');
+  assert.deepEqual(o.errors, [], 'page errors');
+  assert.deepEqual(o.dialogs, [], 'dialogs');
 }

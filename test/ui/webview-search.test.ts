@@ -12,8 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { ComparedChoice, ModelView, SearchView } from '../../src/protocol/webview';
 import { ROOT, runCli, viewFromCli, type MapLayer, type MapOutput } from './webview-fixtures';
-import { launchChromium, openOverview, serveOverview, type OverviewPage, type PageGlobals, type Served } from './webview-harness';
-import { DARK_MODERN } from './webview-themes';
+import { assertClean, launchChromium, openOverviewShowing, serveOverview, type OverviewPage, type PageGlobals, type Served } from './webview-harness';
 
 const SCREENSHOTS = path.join(ROOT, 'test', 'ui', 'screenshots');
 
@@ -55,17 +54,8 @@ function searchView(extra: Partial<SearchView> = {}): SearchView {
   };
 }
 
-async function openWith(model: ModelView): Promise<OverviewPage> {
-  const o = await openOverview(browser, served.origin, { theme: DARK_MODERN });
-  await o.send({ type: 'show', view: model });
-  return o;
-}
+const openWith = (model: ModelView) => openOverviewShowing(browser, served.origin, model);
 
-async function assertClean(o: OverviewPage): Promise<void> {
-  assert.deepEqual(await o.cspViolations(), [], 'CSP violations');
-  assert.deepEqual(o.errors, [], 'page errors');
-  assert.deepEqual(o.dialogs, [], 'dialogs');
-}
 
 const section = (o: OverviewPage) => o.page.locator('section.search-compare');
 const layerRows = (o: OverviewPage) => section(o).locator('table.search-layers tbody tr');

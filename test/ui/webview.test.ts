@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import type { LayerRow, ModelView } from '../../src/protocol/webview';
 import { largeView, ROOT, runCli, viewFromCli, type CliOutputs } from './webview-fixtures';
-import { launchChromium, openOverview, serveOverview, type OverviewPage, type PageGlobals, type Served } from './webview-harness';
+import { assertClean, launchChromium, openOverview, openOverviewShowing, serveOverview, type OverviewPage, type PageGlobals, type Served } from './webview-harness';
 import { DARK_MODERN, LIGHT_MODERN } from './webview-themes';
 
 const SCREENSHOTS = path.join(ROOT, 'test', 'ui', 'screenshots');
@@ -37,18 +37,8 @@ after(async () => {
   await served?.close();
 });
 
-async function openWith(model: ModelView, options: { state?: unknown; theme?: typeof DARK_MODERN; viewport?: { width: number; height: number } } = {}): Promise<OverviewPage> {
-  const o = await openOverview(browser, served.origin, { theme: options.theme ?? DARK_MODERN, state: options.state, viewport: options.viewport });
-  await o.send({ type: 'show', view: model });
-  return o;
-}
+const openWith = (model: ModelView, options?: Parameters<typeof openOverviewShowing>[3]) => openOverviewShowing(browser, served.origin, model, options);
 
-/** Nothing went wrong on the page: no CSP violation, no error, no dialog. */
-async function assertClean(o: OverviewPage): Promise<void> {
-  assert.deepEqual(await o.cspViolations(), [], 'CSP violations');
-  assert.deepEqual(o.errors, [], 'page errors');
-  assert.deepEqual(o.dialogs, [], 'dialogs');
-}
 
 /** The table row of a layer; the id is quoted for CSS, as ids may hold anything. */
 function rowOf(page: Page, id: string): Locator {
