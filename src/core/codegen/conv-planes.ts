@@ -7,6 +7,7 @@
 // computed on the way are discarded when results are copied out, or never computed when WQ = OW.
 // A channel map fills only some input channels (channel pruning: the kernel sees a compact input).
 
+import { scalarActivation, type Activation } from './activation';
 import type { WeightFile } from './weight-file';
 
 export interface ConvGeometry {
@@ -107,4 +108,23 @@ export function planeLayout(g: ConvGeometry, tile: number, stored: number, store
     fill.push('  }');
   }
   return { OH, OW, WQ, QV, PS, CS, direct, inPlaceOut: WQ === OW, planeFloats: direct ? 0 : stored * CS, offset, fill };
+}
+
+/**
+ * C statements copying `rows` result rows out of the scratch buffer `tmp` (plane rows of width WQ,
+ * QV positions per row) into `out`, dropping the columns ow ≥ OW, adding the row's bias (WF[biasAt + r],
+ * none when biasAt < 0) and applying the activation. `filterOf`: C expression of r, the output filter.
+ */
+export function copyOutRows(rows: number, L: PlaneLayout, filterOf: string, biasAt: number, act: Activation): string[] {
+  const { OH, OW, WQ, QV } = L;
+  return [
+    `  for (int r = 0; r < ${rows}; r++) {`,
+    `    const int f = ${filterOf};`,
+    `    const float bias = ${biasAt >= 0 ? `WF[${biasAt} + r]` : '0.0f'};`,
+    `    for (int oh = 0; oh < ${OH}; oh++) for (int ow = 0; ow < ${OW}; ow++) {`,
+    `      const float v = tmp[r * ${QV} + oh * ${WQ} + ow] + bias;`,
+    `      out[(f * ${OH} + oh) * ${OW} + ow] = ${scalarActivation(act, 'v')};`,
+    `    }`,
+    `  }`,
+  ];
 }

@@ -13,7 +13,7 @@
 
 import type { BlockFormat } from './block-punched-format';
 import { describeActivation, vectorActivation, type Activation } from './activation';
-import { removedFiltersFill, rowSlotFilters, type CompactMaps } from './compact-rows';
+import { removedFiltersFill, storeBlockLayer, type CompactMaps } from './compact-rows';
 import { outputSize, planeLayout, roundUp, type ConvGeometry } from './conv-planes';
 import type { ConvKernel } from './emit-conv';
 import type { WeightFile } from './weight-file';
@@ -52,15 +52,8 @@ export function emitConvByFilters(name: string, g: ConvGeometry, fmt: BlockForma
   const N = (OH - 1) * WQ + OW;
   const pMax = Math.floor(ACCUMULATORS / NVF);
   const tiles = Math.ceil(N / pMax), P = Math.ceil(N / tiles), tail = N - (tiles - 1) * P;
-  const offsets = new Int32Array(fmt.unitChannel.length);
-  for (let u = 0; u < offsets.length; u++) offsets[u] = fmt.unitChannel[u] * CS + L.offset(fmt.unitKernel[u]);
-  const offAt = store.addInts(offsets);
-  const rowAt = store.addInts(fmt.rowStart);
-  const valAt = store.addFloats(fmt.values);
-  const filterOf = rowSlotFilters(fmt, maps);
+  const { offAt, rowAt, valAt, fmAt, biasAt } = storeBlockLayer(fmt, L, bias, maps, store);
   const mapped = !!maps.filterMap;
-  const fmAt = mapped ? store.addInts(filterOf) : -1;
-  const biasAt = bias ? store.addFloats(Float32Array.from(filterOf, (f) => (f >= 0 ? bias[f] : 0))) : -1;
 
   // One tile of `np` positions starting at plane position q (a C expression).
   const tile = (np: number): string[] => {

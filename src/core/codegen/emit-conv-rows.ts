@@ -8,8 +8,8 @@
 // thread t runs its rows binStart[t] … over every output tile, and each row's results go to its
 // original filter (rowFilter), so the output is in the model's filter order whatever the order.
 
-import { describeActivation, scalarActivation, vectorActivation, type Activation } from './activation';
-import { planeLayout, type ConvGeometry } from './conv-planes';
+import { describeActivation, vectorActivation, type Activation } from './activation';
+import { copyOutRows, planeLayout, type ConvGeometry } from './conv-planes';
 import { SUPER_TILE_BYTES, type ConvKernel } from './emit-conv';
 import { popcount, type PatternFormat } from './pattern-format';
 import type { RowSparseFormat } from './row-sparse-format';
@@ -26,7 +26,7 @@ export function emitConvRows(name: string, g: ConvGeometry, f: RowFormat, binSta
   const { channels: C, height: H, width: W, filters: F } = g;
   const K = KH * KW;
   const L = planeLayout(g, QT, C, store, undefined, inputSlack);
-  const { OH, OW, WQ, QV, CS, inPlaceOut } = L;
+  const { OH, OW, QV, CS, inPlaceOut } = L;
   const Q = OH * OW;
   const rows = f.fmt.rows, rowFilter = f.fmt.rowFilter;
   const fmAt = store.addInts(rowFilter);
@@ -103,16 +103,7 @@ export function emitConvRows(name: string, g: ConvGeometry, f: RowFormat, binSta
     `    }`,
     `  }`,
     ...(threads > 1 ? [] : ['  }']),
-    ...(inPlaceOut ? [] : [
-      `  for (int r = 0; r < ${rows}; r++) {`,
-      `    const int f = fm[r];`,
-      `    const float bias = ${biasAt >= 0 ? `WF[${biasAt} + r]` : '0.0f'};`,
-      `    for (int oh = 0; oh < ${OH}; oh++) for (int ow = 0; ow < ${OW}; ow++) {`,
-      `      const float v = tmp[r * ${QV} + oh * ${WQ} + ow] + bias;`,
-      `      out[(f * ${OH} + oh) * ${OW} + ow] = ${scalarActivation(act, 'v')};`,
-      `    }`,
-      `  }`,
-    ]),
+    ...(inPlaceOut ? [] : copyOutRows(rows, L, 'fm[r]', biasAt, act)),
     `}`,
   ];
   return { source: lines.join('\n') + '\n', planeFloats: L.planeFloats, tmpFloats: inPlaceOut ? 0 : rows * QV, outHeight: OH, outWidth: OW };

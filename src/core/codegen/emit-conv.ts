@@ -12,9 +12,9 @@
 // much work per position, get the filter-vector form instead (emit-conv-filters.ts); layer-kernels.ts picks.
 
 import type { BlockFormat } from './block-punched-format';
-import { describeActivation, scalarActivation, vectorActivation, type Activation } from './activation';
-import { removedFiltersFill, rowSlotFilters, type CompactMaps } from './compact-rows';
-import { planeLayout, roundUp, type ConvGeometry } from './conv-planes';
+import { describeActivation, vectorActivation, type Activation } from './activation';
+import { removedFiltersFill, storeBlockLayer, type CompactMaps } from './compact-rows';
+import { copyOutRows, planeLayout, roundUp, type ConvGeometry } from './conv-planes';
 import type { WeightFile } from './weight-file';
 
 export { BUFFER_SLACK, outputSize, type ConvGeometry } from './conv-planes';
@@ -46,19 +46,10 @@ export function emitConv(name: string, g: ConvGeometry, fmt: BlockFormat, bias: 
   const QT = NV * 8;
   const Cpad = roundUp(fmt.channels, BC);
   const L = planeLayout(g, QT, Cpad, store, maps.channelMap, inputSlack && fmt.channels % BC === 0);
-  const { OH, OW, WQ, QV, CS, inPlaceOut } = L;
-  // Unit offsets into the planes: channel block start + phase plane + shift of the kernel position.
-  const offsets = new Int32Array(fmt.unitChannel.length);
-  for (let u = 0; u < offsets.length; u++) offsets[u] = fmt.unitChannel[u] * CS + L.offset(fmt.unitKernel[u]);
-  const offAt = store.addInts(offsets);
-  const rowAt = store.addInts(fmt.rowStart);
-  const valAt = store.addFloats(fmt.values);
-  const rowsPadded = fmt.blockRows * BF;
-  const filterOf = rowSlotFilters(fmt, maps);
+  const { OH, OW, QV, CS, inPlaceOut } = L;
+  const { offAt, rowAt, valAt, fmAt, biasAt } = storeBlockLayer(fmt, L, bias, maps, store);
   const mapped = !!maps.filterMap;
-  const fmAt = mapped ? store.addInts(filterOf) : -1;
-  // Bias per stored row slot, padded to whole block rows: accumulators of padded rows may read it.
-  const biasAt = bias ? store.addFloats(Float32Array.from(filterOf, (f) => (f >= 0 ? bias[f] : 0))) : -1;
+  const rowsPadded = fmt.blockRows * BF;
   const Q = OH * OW;
   // Super tiles: ST consecutive output tiles run under each block row before the next block row, so
   // the block row's weights are read once per super tile and each input channel's run of ST·QT
@@ -124,16 +115,7 @@ export function emitConv(name: string, g: ConvGeometry, fmt: BlockFormat, bias: 
     `      }`,
     `    }`,
     `  }`,
-    ...(inPlaceOut ? [] : [
-      `  for (int r = 0; r < ${fmt.filters}; r++) {`,
-      `    const int f = ${mapped ? `WI[${fmAt} + r]` : 'r'};`,
-      `    const float bias = ${biasAt >= 0 ? `WF[${biasAt} + r]` : '0.0f'};`,
-      `    for (int oh = 0; oh < ${OH}; oh++) for (int ow = 0; ow < ${OW}; ow++) {`,
-      `      const float v = tmp[r * ${QV} + oh * ${WQ} + ow] + bias;`,
-      `      out[(f * ${OH} + oh) * ${OW} + ow] = ${scalarActivation(activation, 'v')};`,
-      `    }`,
-      `  }`,
-    ]),
+    ...(inPlaceOut ? [] : copyOutRows(fmt.filters, L, mapped ? `WI[${fmAt} + r]` : 'r', biasAt, activation)),
     `}`,
   ];
   return { source: lines.filter((l) => l !== '').join('\n') + '\n', planeFloats: L.planeFloats, tmpFloats: inPlaceOut ? 0 : rowsPadded * QV, outHeight: OH, outWidth: OW };
