@@ -21,6 +21,7 @@ import { convLayerKernel } from '../codegen/layer-kernels';
 import { WeightFile } from '../codegen/weight-file';
 import { ModelError } from '../errors';
 import { getScheme } from '../schemes/registry';
+import { Prng } from '../mapper/prng';
 import type { SchemeSpec } from '../schemes/scheme';
 import { weightMatrices } from '../schemes/weight-matrix';
 import type { LatencyLayer } from './estimate';
@@ -79,18 +80,6 @@ export function latencyLayerOf(g: ConvGeometry): LatencyLayer {
   };
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so a run's masks and weights are repeatable. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The scheme's own mask (schemes/*.ts) for random weights of this layer. */
 function schemeMask(g: ConvGeometry, w: Float32Array, spec: SchemeSpec): Uint8Array {
   const layer = latencyLayerOf(g);
@@ -104,14 +93,14 @@ export function timeConvCases(cases: readonly ConvCase[], options: HarnessOption
   const threads = options.threads ?? 1;
   const budgetMs = options.budgetMs ?? 150;
   const store = new WeightFile();
-  const rnd = random(20261129);
+  const rnd = new Prng(20261129); // seeded: a run's weights and masks are repeatable
   const kernels: string[] = [];
   const specs: (SchemeSpec | 'dense')[] = [];
   let planeFloats = 8, tmpFloats = 8, inFloats = 8, outFloats = 8;
   cases.forEach((c, i) => {
     const g = c.geometry;
     const K = g.kernel[0] * g.kernel[1];
-    const w = Float32Array.from({ length: g.filters * g.channels * K }, () => rnd() * 2 - 1);
+    const w = Float32Array.from({ length: g.filters * g.channels * K }, () => rnd.next() * 2 - 1);
     const mask = c.spec ? schemeMask(g, w, c.spec) : undefined;
     // The kernel codegen would emit for this layer and scheme (layer-kernels.ts), no bias, no
     // activation, as for an inner layer: g_x has BUFFER_SLACK floats past its end, so a 1×1 stride-1
