@@ -10,7 +10,8 @@ import type { CurrentPlan, PlanEntry, PlanProblem, SchemeSpec as WireSpec } from
 import { alternativesFor, feasibleSchemes } from './alternatives';
 import type { AnalysedLayer, ModelAnalysis } from './analysis';
 import { layerMarkdown } from './hover';
-import { round, specOf, type CurrentEntry, type PlanState } from './plan-state';
+import { specOf } from '../core/schemes/scheme';
+import { round, type CurrentEntry, type PlanState } from './plan-state';
 import type { ModelView, Session } from './session';
 import { fileUriOf, textViewUriOf } from './uris';
 

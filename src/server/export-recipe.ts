@@ -12,7 +12,7 @@ import { exportTrainingRecipe, recipeFormats, type RecipeFormat } from '../core/
 import type { Plan, PlanLayer } from '../core/plan';
 import type { ExportTrainingRecipeParams } from '../protocol/messages';
 import type { TrainingRecipeReport } from '../protocol/types';
-import { specOf } from './plan-state';
+import { specOf } from '../core/schemes/scheme';
 import type { Session } from './session';
 import { pathOfFileUri } from './uris';
 

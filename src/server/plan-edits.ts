@@ -12,11 +12,11 @@ import { writePlanFile } from '../core/plan-io';
 import { closest } from '../core/plan-validate';
 import { describeSpec } from '../core/prune/masks';
 import { getScheme, schemeIds } from '../core/schemes/registry';
-import type { SchemeId, SchemeSpec } from '../core/schemes/scheme';
+import { specOf, type SchemeId, type SchemeSpec } from '../core/schemes/scheme';
 import type { SavePlanParams, SavePlanResult, SetLayerParams, SetLayerResult, SetTargetParams, SetTargetResult } from '../protocol/messages';
 import { latencyOf, layerOf, wireEntry } from './analyze';
 import type { AnalysedLayer } from './analysis';
-import { planFileOf, specOf, type CurrentEntry } from './plan-state';
+import { planFileOf, type CurrentEntry } from './plan-state';
 import type { Session } from './session';
 import { fileUriOf, pathOfFileUri } from './uris';
 

@@ -15,7 +15,7 @@ import type { Plan } from '../core/plan';
 import { readPlanFile } from '../core/plan-io';
 import { validatePlanText, type LocatedProblem } from '../core/plan-validate';
 import { getScheme } from '../core/schemes/registry';
-import type { SchemeSpec } from '../core/schemes/scheme';
+import { specOf, type SchemeSpec } from '../core/schemes/scheme';
 import type { EntrySource } from '../protocol/types';
 import { sameStamp, stampOf, type AnalysedLayer, type FileStamp, type ModelAnalysis } from './analysis';
 import { mappingKey, type Settings } from './settings';
@@ -199,17 +199,6 @@ function makeEntry(l: AnalysedLayer, spec: SchemeSpec, reason: string, source: E
   const f = spec.scheme === 'dense' ? undefined : getScheme(spec.scheme)?.feasible(l.geometry, spec);
   const note = f?.ok ? f.note : undefined;
   return { id: l.layer.id, spec, reason, source, dense, pruned, ...(note ? { note } : {}) };
-}
-
-/** Only the scheme's fields of a plan entry. */
-export function specOf(e: SchemeSpec): SchemeSpec {
-  const spec: { -readonly [K in keyof SchemeSpec]: SchemeSpec[K] } = { scheme: e.scheme, rate: e.scheme === 'dense' ? 0 : e.rate };
-  if (e.block) spec.block = [e.block[0], e.block[1]];
-  if (e.n !== undefined) spec.n = e.n;
-  if (e.m !== undefined) spec.m = e.m;
-  if (e.patterns !== undefined) spec.patterns = e.patterns;
-  if (e.library) spec.library = [...e.library];
-  return spec;
 }
 
 /** Latency figures as the mapper writes them in plans: 6 significant digits. */

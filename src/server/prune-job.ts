@@ -22,7 +22,7 @@ import { defaultOutputPath } from '../core/prune/output';
 import { writePrunedModel } from '../core/prune/write';
 import type { PruneParams } from '../protocol/messages';
 import type { PruneReport } from '../protocol/types';
-import { specOf } from './plan-state';
+import { specOf } from '../core/schemes/scheme';
 import type { Session } from './session';
 import { outputFolderFor } from './settings';
 import { pathOfFileUri } from './uris';

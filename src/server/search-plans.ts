@@ -10,11 +10,11 @@ import { LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import { estimateLayer } from '../core/latency/estimate';
 import type { DeviceProfile } from '../core/latency/profiles';
 import type { Plan } from '../core/plan';
-import type { SchemeSpec } from '../core/schemes/scheme';
+import { specOf, type SchemeSpec } from '../core/schemes/scheme';
 import type { AdoptSearchPlanResult, ModelParams } from '../protocol/messages';
 import type { ComparedEntry, ComparedTotals, SchemeSpec as WireSpec, SearchComparison } from '../protocol/types';
 import { sameStamp, stampOf, type AnalysedLayer, type FileStamp } from './analysis';
-import { round, specOf } from './plan-state';
+import { round } from './plan-state';
 import type { Session } from './session';
 
 /** A finished search: the plan, what it was asked for, and the version of the model it was made for. */

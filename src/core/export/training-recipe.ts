@@ -8,7 +8,7 @@ import { loadModel } from '../onnx/load';
 import type { Plan } from '../plan';
 import { buildMasks, weightTensorsOf } from '../prune/masks';
 import { weightMatrices } from '../schemes/weight-matrix';
-import type { SchemeSpec } from '../schemes/scheme';
+import { specOf, type SchemeSpec } from '../schemes/scheme';
 import { nniConfigFiles } from './nni-config';
 import { pytorchScriptFiles } from './pytorch-script';
 import { torchAoConfigFiles } from './torch-ao-config';
@@ -112,17 +112,6 @@ export function recipeInput(modelPath: string, plan: Plan, planWhere: string): R
   } finally {
     loaded.close();
   }
-}
-
-/** The scheme fields of a plan entry, without reason and latency. */
-function specOf(s: SchemeSpec): SchemeSpec {
-  const out: { -readonly [K in keyof SchemeSpec]: SchemeSpec[K] } = { scheme: s.scheme, rate: s.rate };
-  if (s.block) out.block = [s.block[0], s.block[1]];
-  if (s.n !== undefined) out.n = s.n;
-  if (s.m !== undefined) out.m = s.m;
-  if (s.patterns !== undefined) out.patterns = s.patterns;
-  if (s.library) out.library = [...s.library];
-  return out;
 }
 
 function weightCount(layer: Layer): number {

@@ -21,6 +21,17 @@ export interface SchemeSpec {
   readonly library?: readonly number[];
 }
 
+/** Only the scheme's fields of a plan entry (no reason or latency), copied; dense has rate 0. */
+export function specOf(e: SchemeSpec): SchemeSpec {
+  const spec: { -readonly [K in keyof SchemeSpec]: SchemeSpec[K] } = { scheme: e.scheme, rate: e.scheme === 'dense' ? 0 : e.rate };
+  if (e.block) spec.block = [e.block[0], e.block[1]];
+  if (e.n !== undefined) spec.n = e.n;
+  if (e.m !== undefined) spec.m = e.m;
+  if (e.patterns !== undefined) spec.patterns = e.patterns;
+  if (e.library) spec.library = [...e.library];
+  return spec;
+}
+
 /** What a scheme needs to know about a layer to judge it (no weights). */
 export interface LayerGeometry {
   readonly op: string;
