@@ -104,6 +104,19 @@ test('the modelled profiles have no kernel terms: their estimates are the plain 
   }
 });
 
+// Activation bandwidth low enough that the memory term matters for the big-activation layers.
+const withTerms: DeviceProfile = { ...host, threads: 1, peakGmacs: 39.1, bandwidthGBs: 6, planePass: { gbs: 20, why: 'start' }, activationBandwidth: { gbs: 20, why: 'start' }, weightStream: { gbs: 8, why: 'start' }, filterVectors: { speedup: 1, why: 'start' } };
+
+/** The calibration grid timed by the formula itself under `truth`. */
+function formulaTimings(truth: Parameters<typeof withParameters>[1]): Observation[] {
+  const reference = withParameters(withTerms, truth);
+  return calibrationGrid(false).map((c) => {
+    const layer = latencyLayerOf(c.geometry);
+    const spec = c.spec ?? 'dense';
+    return { layer, spec, ms: estimateLayer(layer, spec, reference).ms };
+  });
+}
+
 test('the fit recovers hand-chosen parameters from timings the formula generates', () => {
   const truth = {
     dense: { conv3x3: 0.42, conv1x1: 0.55, conv: 0.33 },
@@ -117,14 +130,7 @@ test('the fit recovers hand-chosen parameters from timings the formula generates
     weightGBs: 5,
     filterSpeedup: 1.3,
   };
-  // Activation bandwidth low enough that the memory term matters for the big-activation layers.
-  const withTerms: DeviceProfile = { ...host, threads: 1, peakGmacs: 39.1, bandwidthGBs: 6, planePass: { gbs: 20, why: 'start' }, activationBandwidth: { gbs: 20, why: 'start' }, weightStream: { gbs: 8, why: 'start' }, filterVectors: { speedup: 1, why: 'start' } };
-  const reference = withParameters(withTerms, truth);
-  const observations: Observation[] = calibrationGrid(false).map((c) => {
-    const layer = latencyLayerOf(c.geometry);
-    const spec = c.spec ?? 'dense';
-    return { layer, spec, ms: estimateLayer(layer, spec, reference).ms };
-  });
+  const observations = formulaTimings(truth);
   // Start from the modelled profile's values, far from the truth.
   const fit = fitProfile(withTerms, observations);
   const close = (got: number, want: number, what: string) => assert.ok(Math.abs(got - want) <= 0.01 * want, `${what}: fitted ${got}, truth ${want}`);
@@ -207,4 +213,24 @@ test('hovers name the basis: the built-in host-cpu is measured on this machine, 
   assert.equal(basisWords(getProfile('host-cpu')!.basis), 'measured on this machine');
   assert.equal(basisWords(getProfile('snapdragon855-cpu')!.basis), 'modelled');
   assert.match(getProfile('host-cpu')!.basisNote, /prunemap calibrate/);
+});
+
+test('a fixed overlap is held, not fitted: right, the rest is recovered; wrong, the fit cannot be exact', () => {
+  const truth = {
+    dense: { conv3x3: 0.5, conv1x1: 0.6, conv: 0.4 },
+    blockPunched: { floor: 0.5, max: 0.9, saturateAt: 32 },
+    blockBcr: { floor: 0.3, max: 0.8, saturateAt: 64 },
+    flat: { filter: 0.95, channel: 0.9, pattern: 0.7, nm: 0.5, unstructured: 0.35 },
+    overheadMs: 0.01, overlap: 0, planeGBs: 10, activationGBs: 8, weightGBs: 6, filterSpeedup: 1.1,
+  };
+  const observations = formulaTimings(truth);
+  const held = fitProfile(withTerms, observations, { overlap: 0 });
+  assert.equal(held.parameters.overlap, 0);
+  assert.ok(held.mape < 1e-3, `in-sample error ${held.mape}`);
+  for (const [what, got, want] of [['conv1x1', held.parameters.dense.conv1x1!, 0.6], ['activation bandwidth', held.parameters.activationGBs!, 8], ['weight re-reads', held.parameters.weightGBs!, 6]] as const) {
+    assert.ok(Math.abs(got - want) <= 0.01 * want, `${what}: fitted ${got}, truth ${want}`);
+  }
+  const wrong = fitProfile(withTerms, observations, { overlap: 1 });
+  assert.equal(wrong.parameters.overlap, 1);
+  assert.ok(wrong.mape > 1e-3, `with the overlap held wrong, in-sample error ${wrong.mape} should show it`);
 });

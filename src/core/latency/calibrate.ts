@@ -9,7 +9,7 @@
 //      rounds), which also measures the read bandwidth;
 //   3. a robust least-squares fit on log-time (fit.ts) of the dense efficiency per layer class, the
 //      block schemes' floor / max / saturateAt, the other schemes' kept fraction, the per-layer
-//      overhead and the compute/memory overlap;
+//      overhead and the kernel terms (compute and memory time add: overlap is held at 0);
 //   4. the profile with basis "measured", and every fitted number's `why` saying it was measured.
 // The grid is group-1 Convs under every scheme codegen has a kernel for (codegen/layer-kernels.ts);
 // the layer classes it does not time (depthwise, Gemm, RNN) keep the modelled values, and their
@@ -153,12 +153,22 @@ export function calibrate(options: CalibrateOptions = {}): Calibration {
     weightStream: { gbs: base.weightStream?.gbs ?? 8, why: 'fitted' },
     filterVectors: { speedup: base.filterVectors?.speedup ?? 1.5, why: 'fitted' },
   };
-  const fit = fitProfile(start, observations);
+  const fit = fitProfile(start, observations, { overlap: CALIBRATED_OVERLAP });
   const profile = parseProfile(describe(fit, start, base, harness, cases.length, threads, options));
   return { profile, fit, harness, threads };
 }
 
 const round = (x: number, digits: number) => Number(x.toPrecision(digits));
+
+/**
+ * The generated kernels' compute and memory time add up: each kernel runs its arithmetic with its
+ * output stores to lines outside the caches, and the store buffer stalls it (ResNet-18's
+ * downsample: 0.0125 ms of arithmetic with stores to one cached row, 0.036 ms with its real
+ * output, docs/latency.md). Left free, the overlap traded off against the activation and weight
+ * speeds: two calibrations minutes apart fitted 0 and 0.75 from equally good in-sample losses, and
+ * the 0.75 profile missed held-out layers by 22% against 14–16%.
+ */
+const CALIBRATED_OVERLAP = 0;
 
 /** The fitted profile with its basis, sources and a `why` for every number. */
 function describe(fit: FitResult, start: DeviceProfile, base: DeviceProfile, harness: HarnessResult, kernels: number, threads: number, options: CalibrateOptions): DeviceProfile {
@@ -207,7 +217,7 @@ function describe(fit: FitResult, start: DeviceProfile, base: DeviceProfile, har
     ...start,
     name: `This machine's CPU (${os.cpus()[0]?.model.trim() || 'unknown model'}), measured: ${threads} thread${threads > 1 ? 's' : ''}, fp32`,
     basis: 'measured',
-    basisNote: `Measured on this machine on ${date} by \`prunemap calibrate${options.quick ? ' --quick' : ''} --threads ${threads}\`: ${kernels} generated Conv kernels (codegen's layer-kernels.ts, dense and every scheme it has a kernel for) compiled with \`${harness.compileCommand}\` and timed (${threads > 1 ? 'wall time' : 'thread CPU time'}, median of samples taken in 5 rounds); the dense efficiencies, the sparse schemes' kept efficiencies, overhead, compute/memory overlap, phase-plane pass speed, activation bandwidth, weight re-read speed and the filter-vector kernel's relative speed are a robust (soft-L1) least-squares fit on log-time (in-sample error: ${(fit.mape * 100).toFixed(1)}% mean absolute, ${fit.rmsLogError.toFixed(3)} rms log). Bandwidth is measured. Layer classes the harness does not time (depthwise, gemm, rnn) keep modelled values; their why says so.`,
+    basisNote: `Measured on this machine on ${date} by \`prunemap calibrate${options.quick ? ' --quick' : ''} --threads ${threads}\`: ${kernels} generated Conv kernels (codegen's layer-kernels.ts, dense and every scheme it has a kernel for) compiled with \`${harness.compileCommand}\` and timed (${threads > 1 ? 'wall time' : 'thread CPU time'}, median of samples taken in 5 rounds); the dense efficiencies, the sparse schemes' kept efficiencies, overhead, phase-plane pass speed, activation bandwidth, weight re-read speed and the filter-vector kernel's relative speed are a robust (soft-L1) least-squares fit on log-time (in-sample error: ${(fit.mape * 100).toFixed(1)}% mean absolute, ${fit.rmsLogError.toFixed(3)} rms log); compute and memory time add (overlap ${CALIBRATED_OVERLAP}: measured, not fitted). Bandwidth is measured. Layer classes the harness does not time (depthwise, gemm, rnn) keep modelled values; their why says so.`,
     sources: [
       `peakGmacs: nominal, not measured — ${threads} × ${round(base.peakGmacs / base.threads, 4)} GMAC/s per core (docs/latency.md: 2.445 GHz × 8 AVX2 lanes × 2 FMA pipes on this machine class); a reference scale: efficiencies are fractions of it.`,
       `bandwidthGBs: measured — sum of a 128 MiB buffer with ${threads} thread${threads > 1 ? 's' : ''}, median of 7 passes.`,

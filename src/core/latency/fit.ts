@@ -5,7 +5,8 @@
 // 10%, linear beyond, so the few kernels the model cannot describe (a 3-channel stem, 2×1 blocks on
 // a wide layer) do not drag every parameter towards them. θ: the dense efficiency of every layer
 // class observed, floor / max / saturateAt of each block scheme observed, the kept fraction of each
-// flat scheme observed, the per-layer overhead, the compute/memory overlap and the kernel terms the
+// flat scheme observed, the per-layer overhead, the compute/memory overlap (unless the caller fixes
+// it: calibrate does, see calibrate.ts) and the kernel terms the
 // base profile has (docs/latency.md). Peak and bandwidth
 // stay as given (the peak is the reference the efficiencies are fractions of; bandwidth is
 // measured directly by the harness). The model is not smooth (max of two terms, min(1, …) in the block efficiency), so the minimiser is
@@ -65,8 +66,14 @@ const speed = (x: number) => Math.exp(Math.min(Math.log(MAX_GBS), Math.max(Math.
 const ratio = (x: number) => Math.exp(Math.min(Math.log(10), Math.max(Math.log(0.1), x)));
 const softL1 = (d: number) => 2 * LOSS_SCALE * LOSS_SCALE * (Math.sqrt(1 + (d / LOSS_SCALE) ** 2) - 1);
 
+export interface FitOptions {
+  /** Hold the compute/memory overlap at this value instead of fitting it. */
+  readonly overlap?: number;
+}
+
 /** Fits `base`'s free parameters to the observations (see the file comment). */
-export function fitProfile(base: DeviceProfile, observations: readonly Observation[]): FitResult {
+export function fitProfile(base: DeviceProfile, observations: readonly Observation[], options: FitOptions = {}): FitResult {
+  const fixedOverlap = options.overlap;
   if (observations.length === 0) throw new Error('fitProfile needs at least one observation');
   const classes = [...new Set(observations.map((o) => layerClassOf(o.layer)))].sort() as LayerClass[];
   const schemes = new Set(observations.map((o) => (o.spec === 'dense' ? 'dense' : o.spec.scheme)));
@@ -75,7 +82,7 @@ export function fitProfile(base: DeviceProfile, observations: readonly Observati
   const hasBlock = curves.length > 0;
 
   // θ = [logit eff per class…, (logit max, logit floor/max, sat) per block scheme, logit keep per
-  //      flat scheme, log overhead, logit overlap]
+  //      flat scheme, log overhead, logit overlap (unless fixed), kernel terms…]
   const decode = (x: readonly number[]): FittedParameters => {
     const dense: Partial<Record<LayerClass, number>> = {};
     classes.forEach((c, i) => (dense[c] = sigmoid(x[i])));
@@ -90,7 +97,8 @@ export function fitProfile(base: DeviceProfile, observations: readonly Observati
     const blockBcr = curves.includes('block-bcr') ? curve() : undefined;
     const flat: Partial<Record<FlatScheme, number>> = {};
     for (const s of flats) flat[s] = sigmoid(x[i++]);
-    const overheadMs = Math.exp(x[i++]), overlap = sigmoid(x[i++]);
+    const overheadMs = Math.exp(x[i++]);
+    const overlap = fixedOverlap ?? sigmoid(x[i++]);
     const planeGBs = base.planePass ? speed(x[i++]) : undefined;
     const activationGBs = base.activationBandwidth ? speed(x[i++]) : undefined;
     const weightGBs = base.weightStream ? speed(x[i++]) : undefined;
@@ -112,7 +120,8 @@ export function fitProfile(base: DeviceProfile, observations: readonly Observati
     const x: number[] = classes.map(() => logit(0.5));
     for (const _ of curves) x.push(logit(0.9), logit(0.6), logit((log2Sat - LOG2_SAT_MIN) / LOG2_SAT_SPAN));
     for (const _ of flats) x.push(logit(0.6));
-    x.push(Math.log(Math.max(1e-4, base.overheadMs)), logit(0.5));
+    x.push(Math.log(Math.max(1e-4, base.overheadMs)));
+    if (fixedOverlap === undefined) x.push(logit(0.5));
     if (base.planePass) x.push(Math.log(base.planePass.gbs));
     if (base.activationBandwidth) x.push(Math.log(base.activationBandwidth.gbs));
     if (base.weightStream) x.push(Math.log(base.weightStream.gbs));
