@@ -9,7 +9,9 @@
 // formula above): `planePass` (the phase-plane fill and copy-out, outside the max),
 // `activationBandwidth` (activations from the caches) and `weightStream` (weights re-read once per
 // super tile by the pixel-vector kernel, once by the filter-vector kernel) and `filterVectors` (the
-// filter-vector kernel's compute speed relative to the pixel-vector one). Per layer only: filter pruning makes the next layer's matching input channels dead,
+// filter-vector kernel's compute speed relative to the pixel-vector one); with them, c counts the
+// output positions the kernels compute past the map (tile rounding, plane columns; computedPositions).
+// Per layer only: filter pruning makes the next layer's matching input channels dead,
 // but that saving is not counted here (it belongs to the next layer's own plan entry). Symbolic and
 // unknown dims count as 1, as Layer.macs does. docs/latency.md states every number and why.
 
@@ -106,6 +108,10 @@ export interface ConvPlanes {
   readonly weightPasses: number;
   /** Channels per group × kernel positions: a dense block row's units × bc, per output position. */
   readonly rowWork: number;
+  /** Plane positions a pixel-vector kernel sweeps, OH·WQ (columns past OW included), before rounding up to its tile. */
+  readonly planePositions: number;
+  /** Positions the filter-vector kernel computes: (OH − 1)·WQ + OW. */
+  readonly filterPositions: number;
 }
 
 const factsCache = new WeakMap<LatencyLayer, LayerFacts>();
@@ -156,7 +162,9 @@ export function estimateLayer(layer: LatencyLayer, spec: SchemeSpec | 'dense', p
   const bytesMoved = weightBytes + inBytes + outBytes;
 
   // GMAC/s = 10^6 MACs per ms; GB/s = 10^6 bytes per ms.
-  const computeMs = macsKept / (profile.peakGmacs * 1e6 * efficiency);
+  // Positions computed past the map (tile rounding, plane columns), for measured profiles with kernel terms.
+  const waste = facts.planes && profile.planePass ? computedPositions(facts.planes, facts.cls, s, onFilterVectors) / facts.planes.outPixels : 1;
+  const computeMs = (macsKept * waste) / (profile.peakGmacs * 1e6 * efficiency);
   // Filter vectors read the weights once and store results transposed, one scalar each: charged as a copy-out.
   const planes = facts.planes && onFilterVectors ? { ...facts.planes, weightPasses: 1, copyOut: true } : facts.planes;
   // Weights: once at DRAM bandwidth, or once per super tile at `weightStream` when the profile has it.
@@ -203,6 +211,8 @@ function convPlanesOf(layer: LatencyLayer): ConvPlanes | undefined {
     planeFloatsPerChannel: direct ? 0 : Math.min(SH, KH) * Math.min(SW, KW) * HQ * WQ,
     copyOut: WQ > (OW as number),
     weightPasses: weightPasses(C as number, (OH as number) * WQ),
+    planePositions: (OH as number) * WQ,
+    filterPositions: ((OH as number) - 1) * WQ + (OW as number),
     rowWork: layer.weightShape[1] * KH * KW,
   };
 }
@@ -219,6 +229,20 @@ function byFilterVectors(planes: ConvPlanes, s: SchemeSpec | undefined): boolean
   // Kept units per block row: every unit for filter pruning (the compact layer keeps all channels).
   const keep = s && scheme !== 'filter' ? 1 - s.rate : 1;
   return filterVectorsPay(planes.outPixels, planes.rowWork * keep);
+}
+
+/**
+ * Output positions the generated kernel computes (measured profiles only, with the other kernel
+ * terms): pixel-vector kernels sweep whole tiles of plane positions (columns past OW included) —
+ * the block kernel 24, the row-sparse and pattern kernels 48, depthwise 32 — and the filter-vector
+ * kernel every plane position up to the last output. Small maps waste most: 7×7 on tiles of 48
+ * computes 96.
+ */
+function computedPositions(planes: ConvPlanes, cls: LayerClass, s: SchemeSpec | undefined, onFilterVectors: boolean): number {
+  if (onFilterVectors) return planes.filterPositions;
+  const scheme = s?.scheme ?? 'dense';
+  const tile = cls === 'depthwise' ? 32 : scheme === 'unstructured' || scheme === 'nm' || scheme === 'pattern' ? 48 : 24;
+  return Math.ceil(planes.planePositions / tile) * tile;
 }
 
 /**

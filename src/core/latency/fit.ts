@@ -13,6 +13,7 @@
 // Nelder–Mead on an unconstrained reparametrisation that keeps every value in its valid range.
 
 import { estimateLayer, layerClassOf, type LatencyLayer } from './estimate';
+import { Prng } from '../mapper/prng';
 import type { BlockEfficiency, BlockScheme, DeviceProfile, FlatScheme, LayerClass } from './profiles';
 
 export interface BlockCurve { readonly floor: number; readonly max: number; readonly saturateAt: number }
@@ -64,6 +65,8 @@ export const MAX_GBS = 1000;
 const speed = (x: number) => Math.exp(Math.min(Math.log(MAX_GBS), Math.max(Math.log(0.1), x)));
 /** A fitted speed ratio, kept in [0.1, 10]. */
 const ratio = (x: number) => Math.exp(Math.min(Math.log(10), Math.max(Math.log(0.1), x)));
+/** Random restarts after the multi-start fit, and their size in the reparametrised space. */
+const KICKS = 8, KICK_SIZE = 0.3;
 const softL1 = (d: number) => 2 * LOSS_SCALE * LOSS_SCALE * (Math.sqrt(1 + (d / LOSS_SCALE) ** 2) - 1);
 
 export interface FitOptions {
@@ -138,6 +141,15 @@ export function fitProfile(base: DeviceProfile, observations: readonly Observati
       if (restart > 1 && improved < 1e-12) break;
     }
     if (local.f < best.f) best = local;
+  }
+  // Kicks: the simplex settles in shallow local minima of this non-smooth loss (the max of two terms);
+  // restarting it from seeded random perturbations of the best point, keeping only improvements,
+  // gets out of them (a fit to noiseless formula timings then recovers the true parameters).
+  const random = new Prng(1);
+  for (let kick = 0; kick < KICKS; kick++) {
+    const x = best.x.map((v) => v + KICK_SIZE * random.normal());
+    const r = nelderMead(loss, x, 0.5, 400 * x.length);
+    if (r.f < best.f) best = nelderMead(loss, r.x, 0.5, 400 * x.length);
   }
   const parameters = decode(best.x);
   const profile = withParameters(base, parameters);
