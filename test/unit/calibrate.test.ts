@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { calibrationGrid } from '../../src/core/latency/calibrate';
-import { estimateLayer } from '../../src/core/latency/estimate';
+import { blockEfficiency, estimateLayer } from '../../src/core/latency/estimate';
 import { fitProfile, withParameters, type Observation } from '../../src/core/latency/fit';
 import { getProfile, parseProfile, type DeviceProfile } from '../../src/core/latency/profiles';
 import { latencyLayerOf } from '../../src/core/latency/timing-harness';
@@ -80,6 +80,9 @@ test('kernel terms by hand: phase-plane pass, activation bandwidth, weights re-r
   // 1.605632 · 0.1 · 96/49 ms, the other terms negligible at 1e9 GB/s.
   const computeOnly = { ...terms, sparse: { ...terms.sparse, unstructured: { keep: 1, why: 'test' } }, planePass: { gbs: 1e9, why: 'test' }, activationBandwidth: { gbs: 1e9, why: 'test' }, weightStream: { gbs: 1e9, why: 'test' } };
   assert.ok(Math.abs(estimateLayer(wide, { scheme: 'unstructured', rate: 0.9 }, computeOnly).ms - 0.1605632 * 96 / 49) < 1e-6);
+  // Block-punched (2, 2) at 0.5: block rows of 2 filters get 2 filters × 6 vectors per pass, tiles of 48 (96 positions).
+  const twoByTwo = blockEfficiency(computeOnly.sparse['block-punched'], [2, 2]);
+  assert.ok(Math.abs(estimateLayer(wide, { scheme: 'block-punched', block: [2, 2], rate: 0.5 }, computeOnly).ms - (1.605632 * 0.5 * 96) / 49 / twoByTwo) < 1e-6);
   // Block-punched (4, 4) at 0.5: blocks of 4 filters are not a vector, so pixel vectors, rows = output rows (no
   // copy-out). Tiles ⌈49 / 24⌉ = 3; one tile's input is 2048·24·4 B = 196,608 B, so ⌊262,144 / 196,608⌋ = 1 tile per
   // super tile: the weights (32,768 B kept + index 2·1,024·0.5 + 4·2 = 1,032 B) are read 3 times: 101,400 B at

@@ -17,6 +17,8 @@ import type { WeightFile } from './weight-file';
 
 const NV = 6;
 const QT = NV * 8;
+/** Plane positions per output tile (the latency model counts them). */
+export const ROW_TILE = QT;
 
 export type RowFormat = { readonly kind: 'csr'; readonly fmt: RowSparseFormat } | { readonly kind: 'pattern'; readonly fmt: PatternFormat };
 

@@ -19,6 +19,16 @@ import type { WeightFile } from './weight-file';
 
 export { BUFFER_SLACK, outputSize, type ConvGeometry } from './conv-planes';
 
+/**
+ * Register blocking for block rows of bf filters: FS filters per pass × NV vectors of 8 pixels
+ * (FS·NV = 12 or 16 accumulators). Tiles are NV·8 plane positions (the latency model counts them).
+ */
+export function pixelRegisterBlock(bf: number): { FS: number; NV: number; tile: number } {
+  const FS = bf % 4 === 0 ? 4 : bf % 2 === 0 ? 2 : 1;
+  const NV = FS === 4 ? 3 : FS === 2 ? 6 : 8;
+  return { FS, NV, tile: NV * 8 };
+}
+
 /** Input bytes one super tile may span: about half of a 512 KB L2. */
 export const SUPER_TILE_BYTES = 256 * 1024;
 
@@ -41,9 +51,7 @@ export function emitConv(name: string, g: ConvGeometry, fmt: BlockFormat, bias: 
   const [KH, KW] = g.kernel, [SH, SW] = g.strides, [PT, PL, PB, PR] = g.pads;
   const { channels: C, height: H, width: W, filters: F } = g;
   const BF = fmt.bf, BC = fmt.bc;
-  const FS = BF % 4 === 0 ? 4 : BF % 2 === 0 ? 2 : 1;
-  const NV = FS === 4 ? 3 : FS === 2 ? 6 : 8;
-  const QT = NV * 8;
+  const { FS, NV, tile: QT } = pixelRegisterBlock(BF);
   const Cpad = roundUp(fmt.channels, BC);
   const L = planeLayout(g, QT, Cpad, store, maps.channelMap, inputSlack && fmt.channels % BC === 0);
   const { OH, OW, QV, CS, inPlaceOut } = L;

@@ -13,6 +13,8 @@ import type { WeightFile } from './weight-file';
 
 const NV = 4;
 const QT = NV * 8;
+/** Plane positions per output tile (the latency model counts them). */
+export const DEPTHWISE_TILE = QT;
 
 /** `w`: the masked weights, flat [F][1][Kh][Kw]. */
 export function emitDepthwise(name: string, g: ConvGeometry, w: Float32Array, bias: Float32Array | undefined, act: Activation, store: WeightFile, threads: number): ConvKernel {

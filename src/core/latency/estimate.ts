@@ -19,8 +19,10 @@ import type { Layer } from '../layers';
 import type { Shape } from '../onnx/shapes';
 import type { SchemeSpec } from '../schemes/scheme';
 import { weightMatrices, type WeightMatrix } from '../schemes/weight-matrix';
-import { SUPER_TILE_BYTES } from '../codegen/emit-conv';
+import { pixelRegisterBlock, SUPER_TILE_BYTES } from '../codegen/emit-conv';
 import { filterVectorsPay } from '../codegen/emit-conv-filters';
+import { ROW_TILE } from '../codegen/emit-conv-rows';
+import { DEPTHWISE_TILE } from '../codegen/emit-depthwise';
 import type { BlockEfficiency, DeviceProfile, LayerClass } from './profiles';
 
 /** What the model needs of a layer (a Layer has all of it). */
@@ -223,25 +225,32 @@ function convPlanesOf(layer: LatencyLayer): ConvPlanes | undefined {
  * or 16 filters (dense, filter and channel pruning use 8), by the kernel's own rule.
  */
 function byFilterVectors(planes: ConvPlanes, s: SchemeSpec | undefined): boolean {
-  const scheme = s?.scheme ?? 'dense';
-  const rows = scheme === 'block-punched' || scheme === 'block-bcr' ? (s!.block ?? DEFAULT_BLOCK)[0] : ['dense', 'filter', 'channel'].includes(scheme) ? 8 : 0;
+  const rows = blockRowFilters(s);
   if (rows !== 8 && rows !== 16) return false;
   // Kept units per block row: every unit for filter pruning (the compact layer keeps all channels).
-  const keep = s && scheme !== 'filter' ? 1 - s.rate : 1;
+  const keep = s && s.scheme !== 'filter' ? 1 - s.rate : 1;
   return filterVectorsPay(planes.outPixels, planes.rowWork * keep);
+}
+
+/** Filters per block row of the block-format kernel codegen emits for the scheme (0: not a block format). */
+function blockRowFilters(s: SchemeSpec | undefined): number {
+  const scheme = s?.scheme ?? 'dense';
+  if (scheme === 'block-punched' || scheme === 'block-bcr') return (s!.block ?? DEFAULT_BLOCK)[0];
+  return ['dense', 'filter', 'channel'].includes(scheme) ? 8 : 0;
 }
 
 /**
  * Output positions the generated kernel computes (measured profiles only, with the other kernel
  * terms): pixel-vector kernels sweep whole tiles of plane positions (columns past OW included) —
- * the block kernel 24, the row-sparse and pattern kernels 48, depthwise 32 — and the filter-vector
+ * the block kernel 24 (48 or 64 for block rows of 2 or an odd number of filters), the row-sparse
+ * and pattern kernels 48, depthwise 32 — and the filter-vector
  * kernel every plane position up to the last output. Small maps waste most: 7×7 on tiles of 48
  * computes 96.
  */
 function computedPositions(planes: ConvPlanes, cls: LayerClass, s: SchemeSpec | undefined, onFilterVectors: boolean): number {
   if (onFilterVectors) return planes.filterPositions;
-  const scheme = s?.scheme ?? 'dense';
-  const tile = cls === 'depthwise' ? 32 : scheme === 'unstructured' || scheme === 'nm' || scheme === 'pattern' ? 48 : 24;
+  const rows = blockRowFilters(s);
+  const tile = cls === 'depthwise' ? DEPTHWISE_TILE : rows ? pixelRegisterBlock(rows).tile : ROW_TILE;
   return Math.ceil(planes.planePositions / tile) * tile;
 }
 
