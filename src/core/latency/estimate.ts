@@ -257,10 +257,10 @@ function computedPositions(planes: ConvPlanes, cls: LayerClass, s: SchemeSpec | 
 /**
  * Super tiles of the pixel-vector block kernel (emit-conv.ts): tiles of TILE output positions grouped so one
  * group's input (every channel) stays within SUPER_TILE_BYTES of L2, at most 16; every block row's
- * weights are read once per super tile. TILE = 24 (3 AVX2 vectors, 4 filters per pass).
+ * weights are read once per super tile. TILE: codegen's tile for block rows of 8 (24 positions).
  */
 function weightPasses(channels: number, rowPixels: number): number {
-  const TILE = 24;
+  const TILE = pixelRegisterBlock(8).tile;
   const tiles = Math.ceil(rowPixels / TILE);
   const perSuper = Math.max(1, Math.min(16, Math.floor(SUPER_TILE_BYTES / (channels * TILE * FLOAT_BYTES)), tiles));
   return Math.ceil(tiles / perSuper);
