@@ -84,11 +84,14 @@ test('kernel terms by hand: phase-plane pass, activation bandwidth, weights re-r
   const twoByTwo = blockEfficiency(computeOnly.sparse['block-punched'], [2, 2]);
   assert.ok(Math.abs(estimateLayer(wide, { scheme: 'block-punched', block: [2, 2], rate: 0.5 }, computeOnly).ms - (1.605632 * 0.5 * 96) / 49 / twoByTwo) < 1e-6);
   // Block-punched (4, 4) at 0.5: blocks of 4 filters are not a vector, so pixel vectors, rows = output rows (no
-  // copy-out). Tiles ⌈49 / 24⌉ = 3; one tile's input is 2048·24·4 B = 196,608 B, so ⌊262,144 / 196,608⌋ = 1 tile per
-  // super tile: the weights (32,768 B kept + index 2·1,024·0.5 + 4·2 = 1,032 B) are read 3 times: 101,400 B at
-  // 2 GB/s = 0.0507 ms.
+  // copy-out). On 7×7, tiles ⌈49 / 24⌉ = 3; one tile's input is 2048·24·4 B = 196,608 B, so the 256 KiB bound alone
+  // would make super tiles of ⌊262,144 / 196,608⌋ = 1 tile, but codegen's floor of 96 positions (4 tiles) puts all 3
+  // in one: the weights (32,768 B kept + index 2·1,024·0.5 + 4·2 = 1,032 B) are read once: 33,800 B at 2 GB/s =
+  // 0.0169 ms. On 14×14, tiles ⌈196 / 24⌉ = 9 in super tiles of 4: read 3 times, 101,400 B → 0.0507 ms.
   const weightsOnly = { ...terms, peakGmacs: 1e9, activationBandwidth: { gbs: 1e9, why: 'test' } };
-  assert.ok(Math.abs(estimateLayer(wide, { scheme: 'block-punched', block: [4, 4], rate: 0.5 }, weightsOnly).ms - 0.0507) < 1e-6);
+  assert.ok(Math.abs(estimateLayer(wide, { scheme: 'block-punched', block: [4, 4], rate: 0.5 }, weightsOnly).ms - 0.0169) < 1e-6);
+  const wide14 = latencyLayerOf({ channels: 2048, height: 14, width: 14, filters: 8, kernel: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0] });
+  assert.ok(Math.abs(estimateLayer(wide14, { scheme: 'block-punched', block: [4, 4], rate: 0.5 }, weightsOnly).ms - 0.0507) < 1e-6);
   assert.ok(Math.abs(estimateLayer(wide, 'dense', weightsOnly).ms - (0.032768 + 0.001568)) < 1e-6);
   // Stride 2, 3×3, pad 1 on 8×8 → 4×4: 4 phase planes of HQ = WQ = 4 − 1 + ⌈3/2⌉ = 5 → 100 floats per channel.
   const strided = latencyLayerOf({ channels: 1, height: 8, width: 8, filters: 1, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });

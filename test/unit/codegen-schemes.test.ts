@@ -122,6 +122,21 @@ test('codegen pattern: 3×3 kernels grouped by pattern with compile-time offsets
   }
 });
 
+test('codegen on wide layers: super tiles keep runs of at least 96 positions per channel (not one tile); matches onnxruntime', async () => {
+  // 768 channels: one super tile's input within 256 KB would be a single tile of 24 or 48
+  // positions; codegen's floor makes it 96 (MIN_CHANNEL_RUN), i.e. 4 block tiles or 2 row tiles.
+  const wide1x1: Conv = { c: 768, h: 12, w: 12, f: 16, k: [1, 1], s: [1, 1], p: [0, 0, 0, 0], reluFirst: true, after: 'Relu' };
+  const wide3x3: Conv = { c: 704, h: 10, w: 10, f: 8, k: [3, 3], s: [1, 1], p: [1, 1, 1, 1] };
+  for (const [k, spec, run] of [
+    [wide1x1, { scheme: 'unstructured', rate: 0.9 }, /q < qs \+ 96 && q < 144; q \+= 48/],
+    [wide3x3, { scheme: 'pattern', rate: 0.75, patterns: 4 }, /qs \+= 96\)/],
+    [wide1x1, { scheme: 'block-punched', block: [8, 4], rate: 0.75 }, /q < qs \+ 96 && q < 144; q \+= 24/],
+  ] as const) {
+    const b = await buildAndVerify(convModel(k), { conv: spec }, 1, 'pixels');
+    assert.match(b.source, run, `${spec.scheme}: super tiles of 96 positions`);
+  }
+});
+
 test('codegen grouped Conv (group 2, 4): one kernel per group; dense, unstructured and block-punched match onnxruntime', async () => {
   for (const [group, spec] of [[2, undefined], [2, { scheme: 'unstructured', rate: 0.6 }], [4, { scheme: 'block-punched', block: [2, 2], rate: 0.5 }], [2, { scheme: 'filter', rate: 0.5 }]] as const) {
     const k: Conv = { c: 8, h: 9, w: 9, f: 8, k: [3, 3], s: [1, 1], p: [1, 1, 1, 1], group, after: 'Relu' };

@@ -10,7 +10,7 @@
 
 import { describeActivation, vectorActivation, type Activation } from './activation';
 import { copyOutRows, planeLayout, type ConvGeometry } from './conv-planes';
-import { SUPER_TILE_BYTES, type ConvKernel } from './emit-conv';
+import { superTileSize, type ConvKernel } from './emit-conv';
 import { popcount, type PatternFormat } from './pattern-format';
 import type { RowSparseFormat } from './row-sparse-format';
 import type { WeightFile } from './weight-file';
@@ -80,7 +80,7 @@ export function emitConvRows(name: string, g: ConvGeometry, f: RowFormat, binSta
   }
   // Super tiles (as in emit-conv.ts): ST output tiles under each row, so a row's weights are read
   // once per super tile and each input channel is read in runs of ST·QT floats; bounded by L2.
-  const ST = Math.max(1, Math.min(16, QV / QT, Math.floor(SUPER_TILE_BYTES / (C * QT * 4))));
+  const ST = superTileSize(C, QT, QV / QT);
   const init = inPlaceOut && biasAt >= 0 ? `zero + WF[${biasAt} + r]` : 'zero';
   const lines = [
     `/* Conv ${C}x${H}x${W} -> ${F}x${OH}x${OW}, kernel ${KH}x${KW}, stride ${SH}x${SW}, pads ${PT},${PL},${PB},${PR}; ${f.kind === 'csr' ? 'row-sparse' : `pattern (${f.fmt.patterns.length} patterns)`}, ${kept} weights kept, ${threads} thread bins${describeActivation(act)} */`,

@@ -19,7 +19,7 @@ import type { Layer } from '../layers';
 import type { Shape } from '../onnx/shapes';
 import type { SchemeSpec } from '../schemes/scheme';
 import { weightMatrices, type WeightMatrix } from '../schemes/weight-matrix';
-import { pixelRegisterBlock, SUPER_TILE_BYTES } from '../codegen/emit-conv';
+import { pixelRegisterBlock, superTileSize } from '../codegen/emit-conv';
 import { filterVectorsPay } from '../codegen/emit-conv-filters';
 import { ROW_TILE } from '../codegen/emit-conv-rows';
 import { DEPTHWISE_TILE } from '../codegen/emit-depthwise';
@@ -255,15 +255,15 @@ function computedPositions(planes: ConvPlanes, cls: LayerClass, s: SchemeSpec | 
 }
 
 /**
- * Super tiles of the pixel-vector block kernel (emit-conv.ts): tiles of TILE output positions grouped so one
- * group's input (every channel) stays within SUPER_TILE_BYTES of L2, at most 16; every block row's
- * weights are read once per super tile. TILE: codegen's tile for block rows of 8 (24 positions).
+ * Super tiles of the pixel-vector block kernel (emit-conv.ts): tiles of TILE output positions grouped
+ * by codegen's superTileSize (one group's input within L2, runs of at least 96 floats per channel);
+ * every block row's weights are read once per super tile. TILE: codegen's tile for block rows of 8
+ * (24 positions).
  */
 function weightPasses(channels: number, rowPixels: number): number {
   const TILE = pixelRegisterBlock(8).tile;
   const tiles = Math.ceil(rowPixels / TILE);
-  const perSuper = Math.max(1, Math.min(16, Math.floor(SUPER_TILE_BYTES / (channels * TILE * FLOAT_BYTES)), tiles));
-  return Math.ceil(tiles / perSuper);
+  return Math.ceil(tiles / superTileSize(channels, TILE, tiles));
 }
 
 /**
