@@ -17,7 +17,9 @@ import { writePrunedModel } from '../../src/core/prune/write';
 import { blockPunchedFormat } from '../../src/core/codegen/block-punched-format';
 import { compileRunner, compilerFromEnv } from '../../src/core/codegen/compile';
 import { generateCode } from '../../src/core/codegen/generate';
-import type { ConvVectors } from '../../src/core/codegen/layer-kernels';
+import { convLayerKernel, type ConvVectors } from '../../src/core/codegen/layer-kernels';
+import { NO_ACTIVATION } from '../../src/core/codegen/activation';
+import { WeightFile } from '../../src/core/codegen/weight-file';
 import { cIdentifier } from '../../src/core/codegen/identifiers';
 import { writeOutputDir } from '../../src/core/codegen/output-dir';
 import { compareOutputs, generatedInput, runCompiled, verifyAgainstOrt } from '../../src/core/codegen/verify';
@@ -118,6 +120,26 @@ for (const [name, k] of cases) {
     });
   }
 }
+
+test('codegen picks pixel vectors for one-channel units (block-bcr) and for maps over 56×56 from 64 channels, filter vectors otherwise when the work pays', () => {
+  // Measured side by side (docs/codegen.md "Figures"): filter vectors lose on both.
+  const form = (c: number, size: number, mask?: (i: number) => number, spec?: { scheme: 'block-bcr'; block: [number, number]; rate: number }) => {
+    const g = { channels: c, height: size, width: size, filters: 16, kernel: [3, 3] as [number, number], strides: [1, 1] as [number, number], pads: [1, 1, 1, 1] as [number, number, number, number] };
+    const n = 16 * c * 9;
+    const w = Float32Array.from({ length: n }, (_, i) => Math.sin(i) + 1.5);
+    const m = mask ? Uint8Array.from({ length: n }, (_, i) => mask(i)) : undefined;
+    return convLayerKernel('k', g, w, m, spec, undefined, NO_ACTIVATION, new WeightFile(), 1, false).format;
+  };
+  // Dense 3×3 from 32 channels: 288 multiply-adds per position and block row → filter vectors at 28×28 and 112×112.
+  assert.match(form(32, 28), /filter vectors/);
+  assert.match(form(32, 112), /filter vectors/);
+  // From 64 channels: filter vectors on 56×56, pixel vectors on 57×57 and larger.
+  assert.match(form(64, 56), /filter vectors/);
+  assert.match(form(64, 57), /pixel vectors/);
+  // block-bcr (8, 4) keeping every other column: (8, 1) units, 144 multiply-adds per position → still pixel vectors.
+  const columnKept = (i: number) => ((i % (32 * 9)) % 2 === 0 ? 1 : 0);
+  assert.match(form(32, 28, columnKept, { scheme: 'block-bcr', block: [8, 4], rate: 0.5 }), /block 8x1, pixel vectors/);
+});
 
 test('codegen Conv with block rows of 16 filters (two vectors per tile), both kernel forms: block-punched (16,4) matches the naive convolution', () => {
   const k: ConvCase = { c: 8, h: 9, w: 7, f: 40, k: [3, 3], s: [1, 1], p: [1, 1, 1, 1], bias: true };

@@ -30,11 +30,20 @@ const ACCUMULATORS = 12;
  */
 export function prefersFilterVectors(g: ConvGeometry, fmt: BlockFormat): boolean {
   const [OH, OW] = outputSize(g);
-  return filterVectorsPay(OH * OW, (fmt.unitChannel.length / fmt.blockRows) * fmt.bc);
+  return filterVectorsPay(OH * OW, (fmt.unitChannel.length / fmt.blockRows) * fmt.bc, fmt.bc, fmt.channels);
 }
 
-/** The rule of prefersFilterVectors from a layer's output pixels and kept units × bc per block row (the latency model uses it too). */
-export function filterVectorsPay(outPixels: number, workPerPosition: number): boolean {
+/**
+ * The rule of prefersFilterVectors from a layer's output pixels, kept units × bc per block row,
+ * channels per unit (bc) and stored channels (the latency model uses it too): filter vectors for
+ * much work per output, or some on a small map; never for units of one channel (block-bcr's (br, 1)
+ * units), nor on maps larger than 56×56 from 64 channels up. Both exceptions were measured side by
+ * side in one harness run (docs/codegen.md "Figures"): one-channel units ran 1.10–2.74× slower on
+ * filter vectors on all 8 shapes timed, and 3×3 Convs on 112×112 from 64 and 128 channels 1.03–1.45×
+ * slower (from 32 channels, and on 56×56 and smaller, filter vectors stay as fast or faster).
+ */
+export function filterVectorsPay(outPixels: number, workPerPosition: number, unitChannels: number, channels: number): boolean {
+  if (unitChannels < 2 || (outPixels > 56 * 56 && channels >= 64)) return false;
   return workPerPosition >= 64 || (outPixels <= 14 * 14 && workPerPosition >= 32);
 }
 

@@ -229,7 +229,10 @@ function byFilterVectors(planes: ConvPlanes, s: SchemeSpec | undefined): boolean
   if (rows !== 8 && rows !== 16) return false;
   // Kept units per block row: every unit for filter pruning (the compact layer keeps all channels).
   const keep = s && s.scheme !== 'filter' ? 1 - s.rate : 1;
-  return filterVectorsPay(planes.outPixels, planes.rowWork * keep);
+  // Channels per unit: block-bcr runs on (br, 1) units; channel pruning stores the kept channels.
+  const unitChannels = s?.scheme === 'block-bcr' ? 1 : s?.scheme === 'block-punched' ? (s.block ?? DEFAULT_BLOCK)[1] : Math.min(4, planes.channels);
+  const channels = planes.channels * (s?.scheme === 'channel' ? keep : 1);
+  return filterVectorsPay(planes.outPixels, planes.rowWork * keep, unitChannels, channels);
 }
 
 /** Filters per block row of the block-format kernel codegen emits for the scheme (0: not a block format). */
