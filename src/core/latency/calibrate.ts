@@ -138,10 +138,18 @@ export function calibrationGrid(quick = false): ConvCase[] {
 
 /** Runs the grid, fits, and returns the measured profile (not written: the CLI does that). */
 export function calibrate(options: CalibrateOptions = {}): Calibration {
+  const harness = timeConvCases(calibrationGrid(options.quick), { threads: options.threads ?? 1, budgetMs: options.quick ? 25 : 120, env: options.env });
+  return fitCalibration(harness, options);
+}
+
+/**
+ * The measured profile fitted to the grid's timings (`harness`, from calibrationGrid's cases in
+ * order): calibrate's second half, apart so the held-out benchmark can time the grid in the same
+ * program run as its own kernels.
+ */
+export function fitCalibration(harness: HarnessResult, options: CalibrateOptions = {}): Calibration {
   const base = getProfile('host-cpu')!;
   const threads = options.threads ?? 1;
-  const cases = calibrationGrid(options.quick);
-  const harness = timeConvCases(cases, { threads, budgetMs: options.quick ? 25 : 120, env: options.env });
   const observations: Observation[] = harness.timed.map((t) => ({ layer: latencyLayerOf(t.case.geometry), spec: t.spec, ms: t.ms }));
   // The efficiencies are fractions of the nominal peak at these threads (base's per-thread peak).
   const peakGmacs = round((base.peakGmacs / base.threads) * threads, 4);
@@ -154,7 +162,7 @@ export function calibrate(options: CalibrateOptions = {}): Calibration {
     filterVectors: { speedup: base.filterVectors?.speedup ?? 1.5, why: 'fitted' },
   };
   const fit = fitProfile(start, observations, { overlap: CALIBRATED_OVERLAP });
-  const profile = parseProfile(describe(fit, start, base, harness, cases.length, threads, options));
+  const profile = parseProfile(describe(fit, start, base, harness, harness.timed.length, threads, options));
   return { profile, fit, harness, threads };
 }
 
