@@ -93,13 +93,29 @@ test('kernel terms by hand: phase-plane pass, activation bandwidth, weights re-r
   const wide14 = latencyLayerOf({ channels: 2048, height: 14, width: 14, filters: 8, kernel: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0] });
   assert.ok(Math.abs(estimateLayer(wide14, { scheme: 'block-punched', block: [4, 4], rate: 0.5 }, weightsOnly).ms - 0.0507) < 1e-6);
   assert.ok(Math.abs(estimateLayer(wide, 'dense', weightsOnly).ms - (0.032768 + 0.001568)) < 1e-6);
+  // Input reloads from L2 (inputReloads at 1 GB/s): a kept multiply-add's input vector is shared by the
+  // register block's filters (block kernel: 4 for block rows of 8) or by none (row kernels), and the fraction
+  // 1 − l1Bytes / (a tile's input, every channel) of those 32-byte loads is charged.
+  // Dense `small` on pixel vectors: a tile of 24 positions plus the taps' reach of 2·8 + 2 = 18 plane floats,
+  // 2 channels: 336 B; with l1Bytes 168 half of the loads miss. 3,456 multiply-adds computed / (8 lanes · 4
+  // filters) = 108 loads · 32 B · 0.5 = 1,728 B → 0.001728 ms.
+  near(estimateLayer(small, 'dense', { ...terms, inputReloads: { gbs: 1, l1Bytes: 168, why: 'test' } }).ms, 0.006912 + 0.001088 + 0.001728);
+  // Unstructured at 0.9 on `wide`: row kernel, tiles of 48, 1×1 (no reach): 2048 · 48 · 4 = 393,216 B, l1Bytes a
+  // quarter of it → 0.75 miss; 1,605,632 · 0.1 · 96/49 multiply-adds / 8 lanes · 32 B · 0.75 at 1 GB/s.
+  const reloads = { ...computeOnly, inputReloads: { gbs: 1, l1Bytes: 98_304, why: 'test' } };
+  const rowMacs = 802_816 * 0.1 * 96 / 49;
+  assert.ok(Math.abs(estimateLayer(wide, { scheme: 'unstructured', rate: 0.9 }, reloads).ms - (0.1605632 * 96 / 49 + (rowMacs / 8) * 32 * 0.75 / 1e6)) < 1e-6);
+  // The filter-vector kernel (dense `wide`) broadcasts its inputs: no reload term; an L1 larger than the tile: none either.
+  near(estimateLayer(wide, 'dense', { ...terms, inputReloads: { gbs: 1, l1Bytes: 1, why: 'test' } }).ms, 1.605632 + 0.001568);
+  near(estimateLayer(small, 'dense', { ...terms, inputReloads: { gbs: 1, l1Bytes: 336, why: 'test' } }).ms, 0.006912 + 0.001088);
   // Stride 2, 3×3, pad 1 on 8×8 → 4×4: 4 phase planes of HQ = WQ = 4 − 1 + ⌈3/2⌉ = 5 → 100 floats per channel.
   const strided = latencyLayerOf({ channels: 1, height: 8, width: 8, filters: 1, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
   const onlyPlanes = { ...terms, peakGmacs: 1e9, activationBandwidth: { gbs: 1e9, why: 'test' }, weightStream: { gbs: 1e9, why: 'test' } };
   // 9 multiply-adds per output: pixel vectors; planes 100·4 = 400 B + copy-out (5 > 4) 16·4 = 64 B → 0.000464 ms
   // (the other terms about 1e-9 ms).
   assert.ok(Math.abs(estimateLayer(strided, 'dense', onlyPlanes).ms - 0.000464) < 1e-8);
-  for (const k of ['planePass', 'activationBandwidth', 'weightStream']) {
+  assert.throws(() => parseProfile({ ...host, inputReloads: { gbs: 1, why: 'x' } }), /inputReloads.l1Bytes must be a number/);
+  for (const k of ['planePass', 'activationBandwidth', 'weightStream', 'inputReloads']) {
     assert.throws(() => parseProfile({ ...host, [k]: { gbs: 0, why: 'x' } }), new RegExp(`${k}.gbs must be a number`));
     assert.throws(() => parseProfile({ ...host, [k]: { gbs: 3 } }), new RegExp(`${k}.why must be a non-empty string`));
   }
@@ -113,6 +129,7 @@ test('the modelled profiles have no kernel terms: their estimates are the plain 
     assert.equal(p.activationBandwidth, undefined, id);
     assert.equal(p.weightStream, undefined, id);
     assert.equal(p.filterVectors, undefined, id);
+    assert.equal(p.inputReloads, undefined, id);
   }
 });
 

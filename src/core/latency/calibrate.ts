@@ -15,7 +15,9 @@
 // the layer classes it does not time (depthwise, Gemm, RNN) keep the modelled values, and their
 // `why` says so.
 
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import type { ConvGeometry } from '../codegen/emit-conv';
 import { layerClassOf } from './estimate';
 import { getScheme } from '../schemes/registry';
@@ -160,6 +162,7 @@ export function fitCalibration(harness: HarnessResult, options: CalibrateOptions
     activationBandwidth: { gbs: base.activationBandwidth?.gbs ?? 20, why: 'fitted' },
     weightStream: { gbs: base.weightStream?.gbs ?? 8, why: 'fitted' },
     filterVectors: { speedup: base.filterVectors?.speedup ?? 1.5, why: 'fitted' },
+    inputReloads: { gbs: base.inputReloads?.gbs ?? 50, l1Bytes: l1DataCacheBytes(), why: 'fitted' },
   };
   const fit = fitProfile(start, observations, { overlap: CALIBRATED_OVERLAP });
   const profile = parseProfile(describe(fit, start, base, harness, harness.timed.length, threads, options));
@@ -167,6 +170,22 @@ export function fitCalibration(harness: HarnessResult, options: CalibrateOptions
 }
 
 const round = (x: number, digits: number) => Number(x.toPrecision(digits));
+
+/** This machine's L1 data cache per core, from Linux's sysfs; 32 KiB (x86-64 and most arm64 cores) where it cannot be read. */
+export function l1DataCacheBytes(): number {
+  try {
+    const dir = '/sys/devices/system/cpu/cpu0/cache';
+    for (const index of fs.readdirSync(dir).filter((d) => d.startsWith('index'))) {
+      const read = (f: string) => fs.readFileSync(path.join(dir, index, f), 'utf8').trim();
+      if (read('level') !== '1' || read('type') === 'Instruction') continue;
+      const size = /^(\d+)K$/.exec(read('size'));
+      if (size) return Number(size[1]) * 1024;
+    }
+  } catch {
+    // not Linux, or no sysfs: the default below
+  }
+  return 32 * 1024;
+}
 
 /**
  * The generated kernels' compute and memory time add up: each kernel runs its arithmetic with its
@@ -225,7 +244,7 @@ function describe(fit: FitResult, start: DeviceProfile, base: DeviceProfile, har
     ...start,
     name: `This machine's CPU (${os.cpus()[0]?.model.trim() || 'unknown model'}), measured: ${threads} thread${threads > 1 ? 's' : ''}, fp32`,
     basis: 'measured',
-    basisNote: `Measured on this machine on ${date} by \`prunemap calibrate${options.quick ? ' --quick' : ''} --threads ${threads}\`: ${kernels} generated Conv kernels (codegen's layer-kernels.ts, dense and every scheme it has a kernel for) compiled with \`${harness.compileCommand}\` and timed (${threads > 1 ? 'wall time' : 'thread CPU time'}, median of samples taken in 5 rounds); the dense efficiencies, the sparse schemes' kept efficiencies, overhead, phase-plane pass speed, activation bandwidth, weight re-read speed and the filter-vector kernel's relative speed are a robust (soft-L1) least-squares fit on log-time (in-sample error: ${(fit.mape * 100).toFixed(1)}% mean absolute, ${fit.rmsLogError.toFixed(3)} rms log); compute and memory time add (overlap ${CALIBRATED_OVERLAP}: measured, not fitted). Bandwidth is measured. Layer classes the harness does not time (depthwise, gemm, rnn) keep modelled values; their why says so.`,
+    basisNote: `Measured on this machine on ${date} by \`prunemap calibrate${options.quick ? ' --quick' : ''} --threads ${threads}\`: ${kernels} generated Conv kernels (codegen's layer-kernels.ts, dense and every scheme it has a kernel for) compiled with \`${harness.compileCommand}\` and timed (${threads > 1 ? 'wall time' : 'thread CPU time'}, median of samples taken in 5 rounds); the dense efficiencies, the sparse schemes' kept efficiencies, overhead, phase-plane pass speed, activation bandwidth, weight re-read speed, input reload speed and the filter-vector kernel's relative speed are a robust (soft-L1) least-squares fit on log-time (in-sample error: ${(fit.mape * 100).toFixed(1)}% mean absolute, ${fit.rmsLogError.toFixed(3)} rms log); compute and memory time add (overlap ${CALIBRATED_OVERLAP}: measured, not fitted). Bandwidth is measured. Layer classes the harness does not time (depthwise, gemm, rnn) keep modelled values; their why says so.`,
     sources: [
       `peakGmacs: nominal, not measured — ${threads} × ${round(base.peakGmacs / base.threads, 4)} GMAC/s per core (docs/latency.md: 2.445 GHz × 8 AVX2 lanes × 2 FMA pipes on this machine class); a reference scale: efficiencies are fractions of it.`,
       `bandwidthGBs: measured — sum of a 128 MiB buffer with ${threads} thread${threads > 1 ? 's' : ''}, median of 7 passes.`,
@@ -244,6 +263,11 @@ function describe(fit: FitResult, start: DeviceProfile, base: DeviceProfile, har
     weightStream: {
       gbs: round(p.weightGBs!, 3),
       why: `Measured: fitted to the same ${kernels} kernels (${date}). The pixel-vector block kernel runs every block row over one super tile of output tiles (as many as keep one tile's input, all channels, within 256 KiB of L2, at most 16) before the next, so a Conv's weights and indexes are read once per super tile: wide layers on small maps (7×7, 14×14 with 512+ channels) re-read megabytes of weights from beyond L2 several times (those that get the filter-vector kernel read them once). Those bytes are charged at this effective speed, which is below the DRAM read bandwidth: each weight is a scalar broadcast load feeding a few FMAs, so the re-reads stall the arithmetic rather than stream.`,
+    },
+    inputReloads: {
+      gbs: round(p.reloadGBs!, 3),
+      l1Bytes: start.inputReloads!.l1Bytes,
+      why: `Measured: fitted to the same ${kernels} kernels (${date}); l1Bytes is this machine's L1 data cache (sysfs). The pixel-vector kernels load an input vector for every kept multiply-add of a tile, shared by the register block's filters (4, 2 or 1 of the block kernel's; 1 for the row kernels of unstructured, N:M and pattern), and when a tile's input, every channel and phase plane, is larger than L1 the fraction 1 − l1Bytes / input of those loads come from L2: their 32-byte vectors are charged at this speed, outside the max. It is why the row kernels slow down on wide layers (a 90%-unstructured 3×3 Conv from 512 channels ran at half the GMAC/s of one from 64) and pattern and 4×2 blocks with them.`,
     },
     filterVectors: {
       speedup: round(p.filterSpeedup!, 3),

@@ -9,7 +9,8 @@
 // formula above): `planePass` (the phase-plane fill and copy-out, outside the max),
 // `activationBandwidth` (activations from the caches) and `weightStream` (weights re-read once per
 // super tile by the pixel-vector kernel, once by the filter-vector kernel) and `filterVectors` (the
-// filter-vector kernel's compute speed relative to the pixel-vector one); with them, c counts the
+// filter-vector kernel's compute speed relative to the pixel-vector one) and `inputReloads` (input
+// vectors reloaded from L2 when a tile's input overflows L1); with them, c counts the
 // output positions the kernels compute past the map (tile rounding, plane columns; computedPositions).
 // Per layer only: filter pruning makes the next layer's matching input channels dead,
 // but that saving is not counted here (it belongs to the next layer's own plan entry). Symbolic and
@@ -40,6 +41,8 @@ export interface LayerEstimate {
 }
 
 const FLOAT_BYTES = 4;
+/** Floats of the generated kernels' vectors (codegen's v8f). */
+const VECTOR_FLOATS = 8;
 /** Default block when a block scheme's spec has none (the group's default, DOMAIN.md §3.5). */
 const DEFAULT_BLOCK: readonly [number, number] = [8, 4];
 
@@ -114,6 +117,10 @@ export interface ConvPlanes {
   readonly planePositions: number;
   /** Positions the filter-vector kernel computes: (OH − 1)·WQ + OW. */
   readonly filterPositions: number;
+  /** Plane floats one channel's taps reach past a tile's own positions, in one phase plane: ⌈(KH − 1)/SH⌉·WQ + ⌈(KW − 1)/SW⌉. */
+  readonly tapSpan: number;
+  /** Phase planes per channel: min(SH, KH)·min(SW, KW). */
+  readonly phases: number;
 }
 
 const factsCache = new WeakMap<LatencyLayer, LayerFacts>();
@@ -175,9 +182,32 @@ export function estimateLayer(layer: LatencyLayer, spec: SchemeSpec | 'dense', p
   const boundBy = memoryMs > computeMs ? 'memory' : 'compute';
   // The part of the smaller term that does not overlap the larger one (none unless the profile says).
   const exposed = (1 - (profile.overlap ?? 1)) * Math.min(computeMs, memoryMs);
-  const passMs = planePassMs(profile, planes, s);
+  const passMs = planePassMs(profile, planes, s) + inputReloadMs(profile, facts, s, macsKept * waste, onFilterVectors);
   return { ms: Math.max(computeMs, memoryMs) + exposed + passMs + profile.overheadMs, boundBy, macsKept, bytesMoved, efficiency, notes };
 }
+
+/**
+ * Time the pixel-form kernels spend reloading input vectors from L2 (profiles with `inputReloads`):
+ * every kept multiply-add of a tile reads an input vector shared by FS filters (the block kernel's
+ * register block) or by one (row kernels: unstructured, N:M, pattern), and when the tile's input,
+ * every channel, overflows L1 the fraction 1 − L1 / input of those loads misses it.
+ */
+function inputReloadMs(profile: DeviceProfile, facts: LayerFacts, s: SchemeSpec | undefined, macsComputed: number, onFilterVectors: boolean): number {
+  const r = profile.inputReloads, planes = facts.planes;
+  if (!r || !planes || onFilterVectors || facts.cls === 'depthwise') return 0;
+  const byRows = !!s && ROW_SCHEMES.has(s.scheme);
+  const rows = blockRowFilters(s);
+  const tile = byRows ? ROW_TILE : pixelRegisterBlock(rows || 8).tile;
+  const sharedBy = byRows ? 1 : pixelRegisterBlock(rows || 8).FS;
+  const channels = planes.channels * (s?.scheme === 'channel' ? 1 - s.rate : 1);
+  const inputBytes = FLOAT_BYTES * channels * planes.phases * (tile + planes.tapSpan);
+  const miss = Math.max(0, 1 - r.l1Bytes / inputBytes);
+  const loads = macsComputed / (VECTOR_FLOATS * sharedBy);
+  return (loads * VECTOR_FLOATS * FLOAT_BYTES * miss) / (r.gbs * 1e6);
+}
+
+/** Schemes codegen runs on its row kernels (emit-conv-rows.ts): one filter at a time. */
+const ROW_SCHEMES = new Set(['unstructured', 'nm', 'pattern']);
 
 /**
  * The reorganisation passes' time when the profile has `planePass`: the phase-plane fill (every
@@ -216,6 +246,8 @@ function convPlanesOf(layer: LatencyLayer): ConvPlanes | undefined {
     planePositions: (OH as number) * WQ,
     filterPositions: ((OH as number) - 1) * WQ + (OW as number),
     rowWork: layer.weightShape[1] * KH * KW,
+    tapSpan: Math.ceil((KH - 1) / SH) * WQ + Math.ceil((KW - 1) / SW),
+    phases: Math.min(SH, KH) * Math.min(SW, KW),
   };
 }
 

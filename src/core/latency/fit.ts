@@ -40,6 +40,8 @@ export interface FittedParameters {
   readonly activationGBs?: number;
   /** Speed of the weights' re-reads, 10^9 B/s (fitted when the base profile has `weightStream`). */
   readonly weightGBs?: number;
+  /** Speed of input reloads from L2, 10^9 B/s (fitted when the base profile has `inputReloads`). */
+  readonly reloadGBs?: number;
   /** Compute speed of the filter-vector kernel relative to the pixel-vector one (fitted when the base profile has `filterVectors`). */
   readonly filterSpeedup?: number;
 }
@@ -106,7 +108,8 @@ export function fitProfile(base: DeviceProfile, observations: readonly Observati
     const activationGBs = base.activationBandwidth ? speed(x[i++]) : undefined;
     const weightGBs = base.weightStream ? speed(x[i++]) : undefined;
     const filterSpeedup = base.filterVectors ? ratio(x[i++]) : undefined;
-    return { dense, blockPunched, blockBcr, flat, overheadMs, overlap, planeGBs, activationGBs, weightGBs, filterSpeedup };
+    const reloadGBs = base.inputReloads ? speed(x[i++]) : undefined;
+    return { dense, blockPunched, blockBcr, flat, overheadMs, overlap, planeGBs, activationGBs, weightGBs, filterSpeedup, reloadGBs };
   };
   const loss = (x: readonly number[]) => {
     const p = withParameters(base, decode(x));
@@ -129,6 +132,7 @@ export function fitProfile(base: DeviceProfile, observations: readonly Observati
     if (base.activationBandwidth) x.push(Math.log(base.activationBandwidth.gbs));
     if (base.weightStream) x.push(Math.log(base.weightStream.gbs));
     if (base.filterVectors) x.push(Math.log(base.filterVectors.speedup));
+    if (base.inputReloads) x.push(Math.log(base.inputReloads.gbs));
     return x;
   });
   let best = { x: starts[0], f: Infinity };
@@ -171,7 +175,8 @@ export function withParameters(base: DeviceProfile, f: FittedParameters): Device
   const activationBandwidth = base.activationBandwidth && f.activationGBs !== undefined ? { ...base.activationBandwidth, gbs: f.activationGBs } : base.activationBandwidth;
   const weightStream = base.weightStream && f.weightGBs !== undefined ? { ...base.weightStream, gbs: f.weightGBs } : base.weightStream;
   const filterVectors = base.filterVectors && f.filterSpeedup !== undefined ? { ...base.filterVectors, speedup: f.filterSpeedup } : base.filterVectors;
-  return { ...base, overheadMs: f.overheadMs, overlap: f.overlap, planePass, activationBandwidth, weightStream, filterVectors, dense, sparse };
+  const inputReloads = base.inputReloads && f.reloadGBs !== undefined ? { ...base.inputReloads, gbs: f.reloadGBs } : base.inputReloads;
+  return { ...base, overheadMs: f.overheadMs, overlap: f.overlap, planePass, activationBandwidth, weightStream, inputReloads, filterVectors, dense, sparse };
 }
 
 /** Nelder–Mead simplex minimisation (standard coefficients), from x0 with initial step `step`. */

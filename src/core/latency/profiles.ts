@@ -65,6 +65,8 @@ export interface DeviceProfile {
   readonly activationBandwidth?: { readonly gbs: number } & Reasoned;
   /** Speed weights are re-read at, once per super tile of a Conv's output, 10^9 B/s; absent = read once at bandwidthGBs. */
   readonly weightStream?: { readonly gbs: number } & Reasoned;
+  /** Speed input vectors are reloaded at when one tile's input, every channel, overflows the L1 of `l1Bytes`, 10^9 B/s of vectors loaded; absent = never. */
+  readonly inputReloads?: { readonly gbs: number; readonly l1Bytes: number } & Reasoned;
   /** Compute efficiency of codegen's filter-vector Conv kernel relative to the pixel-vector one (a factor on eff); absent = 1. */
   readonly filterVectors?: { readonly speedup: number } & Reasoned;
   /** fp32 lanes of one SIMD instruction (CPU) or of one wave (GPU). */
@@ -109,12 +111,13 @@ export function parseProfile(json: unknown): DeviceProfile {
   num(p.bandwidthGBs, 'bandwidthGBs', 0, 1e5);
   num(p.overheadMs, 'overheadMs', 0, 1000, false);
   if (p.overlap !== undefined) num(p.overlap, 'overlap', 0, 1, false);
-  for (const k of ['planePass', 'activationBandwidth', 'weightStream'] as const) {
+  for (const k of ['planePass', 'activationBandwidth', 'weightStream', 'inputReloads'] as const) {
     if (p[k] === undefined) continue;
     const t = obj(p[k], k);
     num(t.gbs, `${k}.gbs`, 0, 1e5);
     str(t.why, `${k}.why`);
   }
+  if (p.inputReloads !== undefined) num(obj(p.inputReloads, 'inputReloads').l1Bytes, 'inputReloads.l1Bytes', 0, 1 << 30);
   if (p.filterVectors !== undefined) {
     const t = obj(p.filterVectors, 'filterVectors');
     num(t.speedup, 'filterVectors.speedup', 0, 100);
