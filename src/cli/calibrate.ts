@@ -14,16 +14,18 @@ import { table } from './format';
 
 export const calibrateCommand: Command = {
   name: 'calibrate',
-  usage: 'calibrate [--out FILE] [--quick] [--threads N] [--json]',
+  usage: 'calibrate [--out FILE] [--quick] [--threads N] [--rounds N] [--json]',
   summary: 'times generated kernels here and fits a measured host-cpu latency profile',
   run(args) {
-    const { values } = parse(args, { out: { type: 'string', short: 'o' }, quick: { type: 'boolean' }, threads: { type: 'string' }, json: { type: 'boolean' } }, []);
+    const { values } = parse(args, { out: { type: 'string', short: 'o' }, quick: { type: 'boolean' }, threads: { type: 'string' }, rounds: { type: 'string' }, json: { type: 'boolean' } }, []);
     if (values.help) return help();
     const threads = values.threads === undefined ? 1 : Number(values.threads);
     if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new UsageError(`--threads needs a positive integer, got "${values.threads}"`);
+    const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
+    if (rounds !== undefined && (!Number.isInteger(rounds) || rounds < 1 || rounds > 200)) throw new UsageError(`--rounds needs an integer from 1 to 200, got "${values.rounds}"`);
     const out = values.out === undefined ? undefined : path.resolve(values.out);
     if (out) checkOutputFolder(out);
-    const result = calibrate({ quick: values.quick, threads });
+    const result = calibrate({ quick: values.quick, threads, rounds });
     const text = JSON.stringify(result.profile, null, 2) + '\n';
     if (out) writeAtomically(out, text);
     if (values.json) process.stdout.write(toJson({ output: out ?? null, profile: result.profile, fit: { mape: result.fit.mape, rmsLogError: result.fit.rmsLogError }, timings: timings(result) }) + '\n');
@@ -93,13 +95,15 @@ function render(r: Calibration, out: string | undefined): string {
 
 function help(): number {
   process.stdout.write([
-    'usage: prunemap calibrate [--out FILE] [--quick] [--threads N] [--json]',
+    'usage: prunemap calibrate [--out FILE] [--quick] [--threads N] [--rounds N] [--json]',
     '',
     'Times the code generator\'s Conv kernels (dense and every scheme, real networks\' layer shapes)',
     'in one program compiled with $CC $CFLAGS (default cc -O3 -march=native), then fits the latency',
     'model to the timings: a host-cpu profile with basis "measured". --out FILE writes it (atomically);',
     'without it the fitted figures are only printed. --quick: fewer shapes (seconds instead of a few',
     'minutes). --threads N: kernels on N OpenMP threads (default 1, as `prunemap codegen`).',
+    '--rounds N: sampling rounds over all kernels (default 5, about 9 s each): on a shared machine',
+    'whose speed drifts, more rounds spread each kernel\'s samples over more time (25: ~4 minutes).',
     '--json prints the profile, the fit and every timing. See docs/latency.md.',
   ].join('\n') + '\n');
   return 0;

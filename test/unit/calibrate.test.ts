@@ -217,11 +217,20 @@ test('calibrate: a missing compiler is one line and leaves an existing profile u
   }
 });
 
+test('calibrate: --rounds outside 1–200 is a usage error, before any timing', () => {
+  for (const bad of ['0', '2.5', 'many', '201']) {
+    const r = cli(['--quick', '--rounds', bad]);
+    assert.equal(r.status, 2, bad);
+    assert.match(r.stderr, new RegExp(`--rounds needs an integer from 1 to 200, got "${bad}"`));
+    assert.equal(r.stdout, '');
+  }
+});
+
 test('calibrate --quick end to end: a measured profile that parses, written atomically', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prunemap-calibrate-test-'));
   try {
     const out = path.join(dir, 'host.json');
-    const r = cli(['--quick', '--out', out, '--json']);
+    const r = cli(['--quick', '--rounds', '3', '--out', out, '--json']);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(fs.readdirSync(dir), ['host.json'], 'only the profile, no temporary file');
     const profile = parseProfile(JSON.parse(fs.readFileSync(out, 'utf8')));
@@ -232,7 +241,7 @@ test('calibrate --quick end to end: a measured profile that parses, written atom
     assert.ok(eff > 0 && eff <= 1, `conv3x3 efficiency ${eff}`);
     assert.match(profile.dense.conv3x3.why, /^Measured/);
     assert.match(profile.dense.depthwise.why, /^Modelled, not measured/, 'classes the grid does not time keep modelled values and say so');
-    assert.match(profile.basisNote, /prunemap calibrate --quick --threads 1/);
+    assert.match(profile.basisNote, /prunemap calibrate --quick --threads 1 --rounds 3`.*median of samples taken in 3 rounds/);
     const report = JSON.parse(r.stdout);
     assert.equal(report.output, out);
     assert.deepEqual(report.profile, profile);

@@ -32,6 +32,8 @@ export interface CalibrateOptions {
   readonly quick?: boolean;
   /** Threads the kernels run on (OpenMP when > 1); default 1, as `prunemap codegen`. */
   readonly threads?: number;
+  /** Sampling rounds over the grid (default 5, about 9 s of samples each on the full grid): more spread the samples over more time. */
+  readonly rounds?: number;
   readonly env?: NodeJS.ProcessEnv;
   /** The date to write into basisNote (tests pin it). */
   readonly now?: Date;
@@ -140,7 +142,7 @@ export function calibrationGrid(quick = false): ConvCase[] {
 
 /** Runs the grid, fits, and returns the measured profile (not written: the CLI does that). */
 export function calibrate(options: CalibrateOptions = {}): Calibration {
-  const harness = timeConvCases(calibrationGrid(options.quick), { threads: options.threads ?? 1, budgetMs: options.quick ? 25 : 120, env: options.env });
+  const harness = timeConvCases(calibrationGrid(options.quick), { threads: options.threads ?? 1, budgetMs: options.quick ? 25 : 120, rounds: options.rounds, env: options.env });
   return fitCalibration(harness, options);
 }
 
@@ -244,11 +246,11 @@ function describe(fit: FitResult, start: DeviceProfile, base: DeviceProfile, har
     ...start,
     name: `This machine's CPU (${os.cpus()[0]?.model.trim() || 'unknown model'}), measured: ${threads} thread${threads > 1 ? 's' : ''}, fp32`,
     basis: 'measured',
-    basisNote: `Measured on this machine on ${date} by \`prunemap calibrate${options.quick ? ' --quick' : ''} --threads ${threads}\`: ${kernels} generated Conv kernels (codegen's layer-kernels.ts, dense and every scheme it has a kernel for) compiled with \`${harness.compileCommand}\` and timed (${threads > 1 ? 'wall time' : 'thread CPU time'}, median of samples taken in 5 rounds); the dense efficiencies, the sparse schemes' kept efficiencies, overhead, phase-plane pass speed, activation bandwidth, weight re-read speed, input reload speed and the filter-vector kernel's relative speed are a robust (soft-L1) least-squares fit on log-time (in-sample error: ${(fit.mape * 100).toFixed(1)}% mean absolute, ${fit.rmsLogError.toFixed(3)} rms log); compute and memory time add (overlap ${CALIBRATED_OVERLAP}: measured, not fitted). Bandwidth is measured. Layer classes the harness does not time (depthwise, gemm, rnn) keep modelled values; their why says so.`,
+    basisNote: `Measured on this machine on ${date} by \`prunemap calibrate${options.quick ? ' --quick' : ''} --threads ${threads}${options.rounds ? ` --rounds ${options.rounds}` : ''}\`: ${kernels} generated Conv kernels (codegen's layer-kernels.ts, dense and every scheme it has a kernel for) compiled with \`${harness.compileCommand}\` and timed (${threads > 1 ? 'wall time' : 'thread CPU time'}, median of samples taken in ${options.rounds ?? 5} rounds); the dense efficiencies, the sparse schemes' kept efficiencies, overhead, phase-plane pass speed, activation bandwidth, weight re-read speed, input reload speed and the filter-vector kernel's relative speed are a robust (soft-L1) least-squares fit on log-time (in-sample error: ${(fit.mape * 100).toFixed(1)}% mean absolute, ${fit.rmsLogError.toFixed(3)} rms log); compute and memory time add (overlap ${CALIBRATED_OVERLAP}: measured, not fitted). Bandwidth is measured. Layer classes the harness does not time (depthwise, gemm, rnn) keep modelled values; their why says so.`,
     sources: [
       `peakGmacs: nominal, not measured — ${threads} × ${round(base.peakGmacs / base.threads, 4)} GMAC/s per core (docs/latency.md: 2.445 GHz × 8 AVX2 lanes × 2 FMA pipes on this machine class); a reference scale: efficiencies are fractions of it.`,
       `bandwidthGBs: measured — sum of a 128 MiB buffer with ${threads} thread${threads > 1 ? 's' : ''}, median of 7 passes.`,
-      `Timings: ${kernels} kernels compiled with \`${harness.compileCommand}\`; per kernel the median of 5 to 40 samples taken in 5 rounds over all kernels, each round after a warm-up call.`,
+      `Timings: ${kernels} kernels compiled with \`${harness.compileCommand}\`; per kernel the median of ${options.rounds ?? 5} to ${8 * (options.rounds ?? 5)} samples taken in ${options.rounds ?? 5} rounds over all kernels, each round after a warm-up call.`,
     ],
     overheadMs: Math.round(p.overheadMs * 1e4) / 1e4,
     overlap: Math.round(p.overlap * 1e3) / 1e3,

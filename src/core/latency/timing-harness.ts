@@ -2,11 +2,12 @@
 // evaluation (bench/calibrate-eval.ts). Every case becomes the kernel the code generator emits for
 // that layer and scheme (codegen/layer-kernels.ts; the mask from the scheme's own generator), all
 // in ONE C program compiled once. The program takes each kernel's samples in 5 rounds over all
-// kernels (a warm-up call before each kernel's turn) and prints their median; a sample repeats a
-// short kernel until it lasts about 0.2 ms, so the clock's resolution does not matter. With one
-// thread the clock is the thread's CPU time, not wall time: on a shared machine a descheduled
-// kernel would otherwise be charged for other processes' turns (on a quiet machine the two agree
-// for a compute kernel). With OpenMP threads it is wall time. The program also measures sustained
+// kernels (or more: `rounds`, to spread them over more time), a warm-up call before each kernel's
+// turn, and prints their median; a sample repeats a short kernel until it lasts about 0.2 ms, so
+// the clock's resolution does not matter. With one thread the clock is the thread's CPU time, not
+// wall time: on a shared machine a descheduled kernel would otherwise be charged for other
+// processes' turns (on a quiet machine the two agree for a compute kernel). With OpenMP threads it
+// is wall time. The program also measures sustained
 // read bandwidth by summing a buffer far larger than the last-level cache.
 
 import { spawnSync } from 'node:child_process';
@@ -51,12 +52,14 @@ export interface HarnessResult {
 
 export interface HarnessOptions {
   readonly threads?: number;
-  /** Approximate time spent on each kernel's samples, ms (at most 40 samples, at least 5). */
+  /** Approximate time spent on each kernel's samples in 5 rounds, ms (at most 8 samples per round, at least 1). */
   readonly budgetMs?: number;
+  /** Rounds over all kernels (default 5), each taking a fifth of budgetMs per kernel: more rounds spread the samples over more time. */
+  readonly rounds?: number;
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/** Rounds over all kernels: a burst of load from other processes then hits a few samples of many kernels, not all of one. */
+/** Rounds over all kernels by default: a burst of load from other processes then hits a few samples of many kernels, not all of one. */
 const ROUNDS = 5;
 
 /** Bytes the bandwidth probe reads: 128 MiB, four times this machine class's 32 MiB L3. */
@@ -117,7 +120,8 @@ export function timeConvCases(cases: readonly ConvCase[], options: HarnessOption
       specs.push({ ...c.spec, rate: 1 - kept / mask.length });
     } else specs.push('dense');
   });
-  const source = harnessSource(kernels, { planeFloats, tmpFloats, inFloats, outFloats, threads });
+  const rounds = Math.max(1, Math.floor(options.rounds ?? ROUNDS));
+  const source = harnessSource(kernels, { planeFloats, tmpFloats, inFloats, outFloats, threads, rounds });
 
   const compiler = compilerFromEnv(options.env ?? process.env);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prunemap-calibrate-'));
@@ -157,7 +161,7 @@ export function timeConvCases(cases: readonly ConvCase[], options: HarnessOption
   }
 }
 
-interface Buffers { planeFloats: number; tmpFloats: number; inFloats: number; outFloats: number; threads: number }
+interface Buffers { planeFloats: number; tmpFloats: number; inFloats: number; outFloats: number; threads: number; rounds: number }
 
 /** The C program: emit-model.ts's helpers, the kernels, a table of them and the timing loop. */
 function harnessSource(kernels: readonly string[], b: Buffers): string {
@@ -222,20 +226,20 @@ function harnessSource(kernels: readonly string[], b: Buffers): string {
     '  unsigned s = 1;',
     `  for (int i = 0; i < ${b.inFloats}; i++) { s = s * 1103515245u + 12345u; g_x[i] = (float)(s >> 8) / 16777216.0f * 2.0f - 1.0f; }`,
     '  printf("bandwidth %.4f\\n", bandwidth());',
-    `  static double t[${kernels.length}][${ROUNDS * 8}]; static int inner[${kernels.length}], per[${kernels.length}];`,
+    `  static double t[${kernels.length}][${b.rounds * 8}]; static int inner[${kernels.length}], per[${kernels.length}];`,
     `  for (int k = 0; k < ${kernels.length}; k++) {`,
     '    double t0 = now_ms(); kernels[k](g_x, g_y); double once = now_ms() - t0; /* warm-up, and the sample plan */',
     '    if (once < 1e-4) once = 1e-4;',
     '    inner[k] = once >= 0.2 ? 1 : (int)(0.2 / once) + 1;',
-    `    int n = (int)(budget / (once * inner[k])); per[k] = (n + ${ROUNDS - 1}) / ${ROUNDS}; if (per[k] < 1) per[k] = 1; if (per[k] > 8) per[k] = 8;`,
+    `    int n = (int)(budget / (once * inner[k])); per[k] = (n + ${ROUNDS - 1}) / ${ROUNDS}; if (per[k] < 1) per[k] = 1; if (per[k] > 8) per[k] = 8; /* per round */`,
     '  }',
-    `  for (int r = 0; r < ${ROUNDS}; r++) {`,
+    `  for (int r = 0; r < ${b.rounds}; r++) {`,
     `    for (int k = 0; k < ${kernels.length}; k++) {`,
     '      kernels[k](g_x, g_y); /* warm the caches for this kernel again */',
     '      for (int j = 0; j < per[k]; j++) { double t0 = now_ms(); for (int i = 0; i < inner[k]; i++) kernels[k](g_x, g_y); t[k][r * per[k] + j] = (now_ms() - t0) / inner[k]; }',
     '    }',
     '  }',
-    `  for (int k = 0; k < ${kernels.length}; k++) printf("kernel %d %.6f\\n", k, median(t[k], ${ROUNDS} * per[k]));`,
+    `  for (int k = 0; k < ${kernels.length}; k++) printf("kernel %d %.6f\\n", k, median(t[k], ${b.rounds} * per[k]));`,
     '  return 0;',
     '}',
     '',
