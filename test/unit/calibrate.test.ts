@@ -134,7 +134,7 @@ test('the modelled profiles have no kernel terms: their estimates are the plain 
 });
 
 // Activation bandwidth low enough that the memory term matters for the big-activation layers.
-const withTerms: DeviceProfile = { ...host, threads: 1, peakGmacs: 39.1, bandwidthGBs: 6, planePass: { gbs: 20, why: 'start' }, activationBandwidth: { gbs: 20, why: 'start' }, weightStream: { gbs: 8, why: 'start' }, filterVectors: { speedup: 1, why: 'start' } };
+const withTerms: DeviceProfile = { ...host, threads: 1, peakGmacs: 39.1, bandwidthGBs: 6, planePass: { gbs: 20, why: 'start' }, activationBandwidth: { gbs: 20, why: 'start' }, weightStream: { gbs: 8, why: 'start' }, filterVectors: { speedup: 1, why: 'start' }, inputReloads: { gbs: 50, l1Bytes: 32 * 1024, why: 'start' } };
 
 /** The calibration grid timed by the formula itself under `truth`. */
 function formulaTimings(truth: Parameters<typeof withParameters>[1]): Observation[] {
@@ -158,6 +158,7 @@ const HAND_CHOSEN = {
   activationGBs: 6,
   weightGBs: 5,
   filterSpeedup: 1.3,
+  reloadGBs: 30,
 };
 
 test('the fit recovers hand-chosen parameters from timings the formula generates', () => {
@@ -183,6 +184,7 @@ test('the fit recovers hand-chosen parameters from timings the formula generates
   close(fit.parameters.planeGBs!, 12, 'plane pass');
   close(fit.parameters.activationGBs!, 6, 'activation bandwidth');
   close(fit.parameters.weightGBs!, 5, 'weight re-reads');
+  close(fit.parameters.reloadGBs!, 30, 'input reloads');
   assert.deepEqual(misses, [], `in-sample error ${fit.mape}`);
   assert.ok(fit.mape < 1e-3, `in-sample error ${fit.mape}`);
   assert.deepEqual(Object.keys(fit.parameters.dense).sort(), ['conv', 'conv1x1', 'conv3x3'], 'only the observed classes are fitted');
