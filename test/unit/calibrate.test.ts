@@ -21,7 +21,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'src/cli/main.ts');
 const host = getProfile('host-cpu')!;
 /** host-cpu without the kernel terms: the plain formula (as every modelled profile). */
-const plain: DeviceProfile = { ...host, planePass: undefined, activationBandwidth: undefined, weightStream: undefined, filterVectors: undefined };
+const plain: DeviceProfile = { ...host, planePass: undefined, activationBandwidth: undefined, weightStream: undefined, filterVectors: undefined, inputReloads: undefined };
 
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
   return spawnSync(process.execPath, ['--import', 'tsx', CLI, 'calibrate', ...args], { cwd: ROOT, encoding: 'utf8', env, maxBuffer: 64 << 20 });
