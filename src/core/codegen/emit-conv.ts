@@ -85,7 +85,6 @@ export function emitConv(name: string, g: ConvGeometry, fmt: BlockFormat, bias: 
   const tiles = QV / QT;
   let ST = superTileSize(Cpad, QT, tiles);
   if (threads > 1) ST = Math.max(1, Math.min(ST, Math.floor(tiles / (2 * threads))));
-  ST = Math.min(ST, tiles);
 
   const acc = (f: number, v: number) => `a${f}_${v}`;
   const decl: string[] = [];

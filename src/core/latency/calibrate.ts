@@ -25,7 +25,7 @@ import type { SchemeSpec } from '../schemes/scheme';
 import { weightMatrices } from '../schemes/weight-matrix';
 import { fitProfile, MAX_GBS, type FitResult, type Observation } from './fit';
 import { getProfile, parseProfile, type DeviceProfile, type LayerClass } from './profiles';
-import { latencyLayerOf, timeConvCases, type ConvCase, type HarnessResult } from './timing-harness';
+import { DEFAULT_ROUNDS, latencyLayerOf, timeConvCases, type ConvCase, type HarnessResult } from './timing-harness';
 
 export interface CalibrateOptions {
   /** Fewer shapes, blocks and samples: seconds instead of a few minutes. */
@@ -202,6 +202,7 @@ const CALIBRATED_OVERLAP = 0;
 /** The fitted profile with its basis, sources and a `why` for every number. */
 function describe(fit: FitResult, start: DeviceProfile, base: DeviceProfile, harness: HarnessResult, kernels: number, threads: number, options: CalibrateOptions): DeviceProfile {
   const date = (options.now ?? new Date()).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+  const rounds = options.rounds ?? DEFAULT_ROUNDS;
   const p = fit.parameters;
   const modelled = (why: string) => (why.startsWith('Modelled, not measured') ? why : `Modelled, not measured (the calibration grid has no such layers yet): ${why}`);
   const dense = { ...start.dense };
@@ -246,11 +247,11 @@ function describe(fit: FitResult, start: DeviceProfile, base: DeviceProfile, har
     ...start,
     name: `This machine's CPU (${os.cpus()[0]?.model.trim() || 'unknown model'}), measured: ${threads} thread${threads > 1 ? 's' : ''}, fp32`,
     basis: 'measured',
-    basisNote: `Measured on this machine on ${date} by \`prunemap calibrate${options.quick ? ' --quick' : ''} --threads ${threads}${options.rounds ? ` --rounds ${options.rounds}` : ''}\`: ${kernels} generated Conv kernels (codegen's layer-kernels.ts, dense and every scheme it has a kernel for) compiled with \`${harness.compileCommand}\` and timed (${threads > 1 ? 'wall time' : 'thread CPU time'}, median of samples taken in ${options.rounds ?? 5} rounds); the dense efficiencies, the sparse schemes' kept efficiencies, overhead, phase-plane pass speed, activation bandwidth, weight re-read speed, input reload speed and the filter-vector kernel's relative speed are a robust (soft-L1) least-squares fit on log-time (in-sample error: ${(fit.mape * 100).toFixed(1)}% mean absolute, ${fit.rmsLogError.toFixed(3)} rms log); compute and memory time add (overlap ${CALIBRATED_OVERLAP}: measured, not fitted). Bandwidth is measured. Layer classes the harness does not time (depthwise, gemm, rnn) keep modelled values; their why says so.`,
+    basisNote: `Measured on this machine on ${date} by \`prunemap calibrate${options.quick ? ' --quick' : ''} --threads ${threads}${options.rounds ? ` --rounds ${options.rounds}` : ''}\`: ${kernels} generated Conv kernels (codegen's layer-kernels.ts, dense and every scheme it has a kernel for) compiled with \`${harness.compileCommand}\` and timed (${threads > 1 ? 'wall time' : 'thread CPU time'}, median of samples taken in ${rounds} rounds); the dense efficiencies, the sparse schemes' kept efficiencies, overhead, phase-plane pass speed, activation bandwidth, weight re-read speed, input reload speed and the filter-vector kernel's relative speed are a robust (soft-L1) least-squares fit on log-time (in-sample error: ${(fit.mape * 100).toFixed(1)}% mean absolute, ${fit.rmsLogError.toFixed(3)} rms log); compute and memory time add (overlap ${CALIBRATED_OVERLAP}: measured, not fitted). Bandwidth is measured. Layer classes the harness does not time (depthwise, gemm, rnn) keep modelled values; their why says so.`,
     sources: [
       `peakGmacs: nominal, not measured — ${threads} × ${round(base.peakGmacs / base.threads, 4)} GMAC/s per core (docs/latency.md: 2.445 GHz × 8 AVX2 lanes × 2 FMA pipes on this machine class); a reference scale: efficiencies are fractions of it.`,
       `bandwidthGBs: measured — sum of a 128 MiB buffer with ${threads} thread${threads > 1 ? 's' : ''}, median of 7 passes.`,
-      `Timings: ${kernels} kernels compiled with \`${harness.compileCommand}\`; per kernel the median of ${options.rounds ?? 5} to ${8 * (options.rounds ?? 5)} samples taken in ${options.rounds ?? 5} rounds over all kernels, each round after a warm-up call.`,
+      `Timings: ${kernels} kernels compiled with \`${harness.compileCommand}\`; per kernel the median of ${rounds} to ${8 * rounds} samples taken in ${rounds} rounds over all kernels, each round after a warm-up call.`,
     ],
     overheadMs: Math.round(p.overheadMs * 1e4) / 1e4,
     overlap: Math.round(p.overlap * 1e3) / 1e3,
@@ -264,7 +265,7 @@ function describe(fit: FitResult, start: DeviceProfile, base: DeviceProfile, har
     },
     weightStream: {
       gbs: round(p.weightGBs!, 3),
-      why: `Measured: fitted to the same ${kernels} kernels (${date}). The pixel-vector block kernel runs every block row over one super tile of output tiles (as many as keep one tile's input, all channels, within 256 KiB of L2, at most 16) before the next, so a Conv's weights and indexes are read once per super tile: wide layers on small maps (7×7, 14×14 with 512+ channels) re-read megabytes of weights from beyond L2 several times (those that get the filter-vector kernel read them once). Those bytes are charged at this effective speed, which is below the DRAM read bandwidth: each weight is a scalar broadcast load feeding a few FMAs, so the re-reads stall the arithmetic rather than stream.`,
+      why: `Measured: fitted to the same ${kernels} kernels (${date}). The pixel-vector block kernel runs every block row over one super tile of output tiles (as many as keep one tile's input, all channels, within 256 KiB of L2, at most 16 and at least 96 positions) before the next, so a Conv's weights and indexes are read once per super tile: wide layers on small maps (7×7, 14×14 with 512+ channels) re-read megabytes of weights from beyond L2 several times (those that get the filter-vector kernel read them once). Those bytes are charged at this effective speed, which is below the DRAM read bandwidth: each weight is a scalar broadcast load feeding a few FMAs, so the re-reads stall the arithmetic rather than stream.`,
     },
     inputReloads: {
       gbs: round(p.reloadGBs!, 3),

@@ -23,6 +23,7 @@ import { weightMatrices, type WeightMatrix } from '../schemes/weight-matrix';
 import { pixelRegisterBlock, superTileSize } from '../codegen/emit-conv';
 import { filterVectorsPay } from '../codegen/emit-conv-filters';
 import { ROW_TILE } from '../codegen/emit-conv-rows';
+import { DENSE_BLOCK } from '../codegen/layer-kernels';
 import { DEPTHWISE_TILE } from '../codegen/emit-depthwise';
 import type { BlockEfficiency, DeviceProfile, LayerClass } from './profiles';
 
@@ -196,9 +197,9 @@ function inputReloadMs(profile: DeviceProfile, facts: LayerFacts, s: SchemeSpec 
   const r = profile.inputReloads, planes = facts.planes;
   if (!r || !planes || onFilterVectors || facts.cls === 'depthwise') return 0;
   const byRows = !!s && ROW_SCHEMES.has(s.scheme);
-  const rows = blockRowFilters(s);
-  const tile = byRows ? ROW_TILE : pixelRegisterBlock(rows || 8).tile;
-  const sharedBy = byRows ? 1 : pixelRegisterBlock(rows || 8).FS;
+  const block = pixelRegisterBlock(blockRowFilters(s) || 8);
+  const tile = byRows ? ROW_TILE : block.tile;
+  const sharedBy = byRows ? 1 : block.FS;
   const channels = planes.channels * (s?.scheme === 'channel' ? 1 - s.rate : 1);
   const inputBytes = FLOAT_BYTES * channels * planes.phases * (tile + planes.tapSpan);
   const miss = Math.max(0, 1 - r.l1Bytes / inputBytes);
@@ -261,9 +262,10 @@ function byFilterVectors(planes: ConvPlanes, s: SchemeSpec | undefined): boolean
   if (rows !== 8 && rows !== 16) return false;
   // Kept units per block row: every unit for filter pruning (the compact layer keeps all channels).
   const keep = s && s.scheme !== 'filter' ? 1 - s.rate : 1;
-  // Channels per unit: block-bcr runs on (br, 1) units; channel pruning stores the kept channels.
-  const unitChannels = s?.scheme === 'block-bcr' ? 1 : s?.scheme === 'block-punched' ? (s.block ?? DEFAULT_BLOCK)[1] : Math.min(4, planes.channels);
+  // Channels per unit (layer-kernels.ts): block-bcr runs on (br, 1) units, dense and compact layers on
+  // DENSE_BLOCK; channel pruning stores the kept channels.
   const channels = planes.channels * (s?.scheme === 'channel' ? keep : 1);
+  const unitChannels = s?.scheme === 'block-bcr' ? 1 : s?.scheme === 'block-punched' ? (s.block ?? DEFAULT_BLOCK)[1] : DENSE_BLOCK(channels)[1];
   return filterVectorsPay(planes.outPixels, planes.rowWork * keep, unitChannels, channels);
 }
 

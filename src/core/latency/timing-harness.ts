@@ -60,7 +60,7 @@ export interface HarnessOptions {
 }
 
 /** Rounds over all kernels by default: a burst of load from other processes then hits a few samples of many kernels, not all of one. */
-const ROUNDS = 5;
+export const DEFAULT_ROUNDS = 5;
 
 /** Bytes the bandwidth probe reads: 128 MiB, four times this machine class's 32 MiB L3. */
 const PROBE_FLOATS = 32 << 20;
@@ -120,7 +120,7 @@ export function timeConvCases(cases: readonly ConvCase[], options: HarnessOption
       specs.push({ ...c.spec, rate: 1 - kept / mask.length });
     } else specs.push('dense');
   });
-  const rounds = Math.max(1, Math.floor(options.rounds ?? ROUNDS));
+  const rounds = Math.max(1, Math.floor(options.rounds ?? DEFAULT_ROUNDS));
   const source = harnessSource(kernels, { planeFloats, tmpFloats, inFloats, outFloats, threads, rounds });
 
   const compiler = compilerFromEnv(options.env ?? process.env);
@@ -231,7 +231,7 @@ function harnessSource(kernels: readonly string[], b: Buffers): string {
     '    double t0 = now_ms(); kernels[k](g_x, g_y); double once = now_ms() - t0; /* warm-up, and the sample plan */',
     '    if (once < 1e-4) once = 1e-4;',
     '    inner[k] = once >= 0.2 ? 1 : (int)(0.2 / once) + 1;',
-    `    int n = (int)(budget / (once * inner[k])); per[k] = (n + ${ROUNDS - 1}) / ${ROUNDS}; if (per[k] < 1) per[k] = 1; if (per[k] > 8) per[k] = 8; /* per round */`,
+    `    int n = (int)(budget / (once * inner[k])); per[k] = (n + ${DEFAULT_ROUNDS - 1}) / ${DEFAULT_ROUNDS}; if (per[k] < 1) per[k] = 1; if (per[k] > 8) per[k] = 8; /* per round */`,
     '  }',
     `  for (int r = 0; r < ${b.rounds}; r++) {`,
     `    for (int k = 0; k < ${kernels.length}; k++) {`,
